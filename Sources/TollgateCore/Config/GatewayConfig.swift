@@ -1,0 +1,183 @@
+/// `tollgate.yaml`: where the gateway listens, which providers it can call, which models
+/// each provider serves, and where its state lives.
+public struct GatewayConfig: Sendable, Equatable {
+    public var server: ServerConfig
+    public var dataDirectory: String
+    public var adminKey: String?
+    public var logging: LoggingConfig
+    public var providers: [String: ProviderConfig]
+    public var models: [ModelMapping]
+    public var stores: StoresConfig
+    public var embeddings: EmbeddingsConfig
+    public var budgetsDirectory: String
+    public var routesDirectory: String
+
+    public init(
+        server: ServerConfig = .init(),
+        dataDirectory: String = "data",
+        adminKey: String? = nil,
+        logging: LoggingConfig = .init(),
+        providers: [String: ProviderConfig] = [:],
+        models: [ModelMapping] = [],
+        stores: StoresConfig = .init(),
+        embeddings: EmbeddingsConfig = .init(),
+        budgetsDirectory: String = "budgets",
+        routesDirectory: String = "routes"
+    ) {
+        self.server = server
+        self.dataDirectory = dataDirectory
+        self.adminKey = adminKey
+        self.logging = logging
+        self.providers = providers
+        self.models = models
+        self.stores = stores
+        self.embeddings = embeddings
+        self.budgetsDirectory = budgetsDirectory
+        self.routesDirectory = routesDirectory
+    }
+}
+
+extension GatewayConfig: Decodable {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case server, logging, providers, models, stores, embeddings
+        case dataDirectory = "data_dir"
+        case adminKey = "admin_key"
+        case budgetsDirectory = "budgets_dir"
+        case routesDirectory = "routes_dir"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.server = try container.decodeIfPresent(ServerConfig.self, forKey: .server) ?? .init()
+        self.dataDirectory = try container.decodeIfPresent(String.self, forKey: .dataDirectory).nonEmpty ?? "data"
+        self.adminKey = try container.decodeIfPresent(String.self, forKey: .adminKey).nonEmpty
+        self.logging = try container.decodeIfPresent(LoggingConfig.self, forKey: .logging) ?? .init()
+        self.providers = try container.decodeIfPresent([String: ProviderConfig].self, forKey: .providers) ?? [:]
+        self.models = try container.decodeIfPresent([ModelMapping].self, forKey: .models) ?? []
+        self.stores = try container.decodeIfPresent(StoresConfig.self, forKey: .stores) ?? .init()
+        self.embeddings = try container.decodeIfPresent(EmbeddingsConfig.self, forKey: .embeddings) ?? .init()
+        self.budgetsDirectory = try container.decodeIfPresent(String.self, forKey: .budgetsDirectory).nonEmpty ?? "budgets"
+        self.routesDirectory = try container.decodeIfPresent(String.self, forKey: .routesDirectory).nonEmpty ?? "routes"
+
+        for (index, mapping) in self.models.enumerated() where self.providers[mapping.provider] == nil {
+            let known = self.providers.keys.sorted().joined(separator: ", ")
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath + [CodingKeys.models, JSONKey("Index \(index)"), JSONKey("provider")],
+                debugDescription: "unknown provider '\(mapping.provider)' (declared providers: \(known.isEmpty ? "none" : known))"
+            ))
+        }
+    }
+}
+
+/// Listener and request handling limits.
+public struct ServerConfig: Sendable, Equatable, Decodable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// Largest request body accepted; larger ones get 413.
+    public var maxBodyBytes: Int = 8 * 1024 * 1024
+    /// How long SIGTERM waits for in-flight requests and streams before the process exits.
+    public var shutdownGracePeriod: Duration = .seconds(30)
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case host, port
+        case maxBodyBytes = "max_body_bytes"
+        case shutdownGracePeriod = "shutdown_grace_period"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.host = try container.decodeIfPresent(String.self, forKey: .host).nonEmpty ?? self.host
+        self.port = try container.decodeIfPresent(Int.self, forKey: .port) ?? self.port
+        self.maxBodyBytes = try container.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? self.maxBodyBytes
+        if let grace = try container.decodeIfPresent(ConfigDurationValue.self, forKey: .shutdownGracePeriod) {
+            self.shutdownGracePeriod = grace.duration
+        }
+        guard (0...65535).contains(self.port) else {
+            throw DecodingError.dataCorruptedError(forKey: .port, in: container, debugDescription: "port must be between 0 and 65535")
+        }
+        guard self.maxBodyBytes >= 1024 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .maxBodyBytes, in: container, debugDescription: "max_body_bytes must be at least 1024"
+            )
+        }
+    }
+}
+
+public struct LoggingConfig: Sendable, Equatable, Decodable {
+    public enum Format: String, Sendable, Decodable { case json, text }
+    public var level: String = "info"
+    public var format: Format = .json
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case level, format }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let level = try container.decodeIfPresent(String.self, forKey: .level).nonEmpty ?? "info"
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        guard levels.contains(level) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .level, in: container,
+                debugDescription: "unknown level '\(level)' (one of \(levels.joined(separator: ", ")))"
+            )
+        }
+        self.level = level
+        self.format = try container.decodeIfPresent(Format.self, forKey: .format) ?? .json
+    }
+}
+
+/// Shared state. No Redis URL: limits, budgets and caches stay in process.
+public struct StoresConfig: Sendable, Equatable, Decodable {
+    public var redisURL: String?
+
+    public init(redisURL: String? = nil) { self.redisURL = redisURL }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case redisURL = "redis_url" }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.redisURL = try container.decodeIfPresent(String.self, forKey: .redisURL).nonEmpty
+    }
+}
+
+/// The built-in embedding model.
+public struct EmbeddingsConfig: Sendable, Equatable, Decodable {
+    /// The model name clients send to get the in-process model.
+    public var localModelName: String = "local/all-MiniLM-L6-v2"
+    public var modelDirectory: String = "models/all-MiniLM-L6-v2"
+    public var threads: Int = 1
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case localModelName = "local_model"
+        case modelDirectory = "model_dir"
+        case threads
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.localModelName = try container.decodeIfPresent(String.self, forKey: .localModelName).nonEmpty ?? self.localModelName
+        self.modelDirectory = try container.decodeIfPresent(String.self, forKey: .modelDirectory).nonEmpty ?? self.modelDirectory
+        self.threads = try container.decodeIfPresent(Int.self, forKey: .threads) ?? 1
+        guard (1...64).contains(self.threads) else {
+            throw DecodingError.dataCorruptedError(forKey: .threads, in: container, debugDescription: "threads must be between 1 and 64")
+        }
+    }
+}
+
+extension Optional where Wrapped == String {
+    /// Treats an empty string (an unset `${VAR}`) like an absent value.
+    var nonEmpty: String? {
+        guard let self, !self.isEmpty else { return nil }
+        return self
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import GRDB
+
+/// Gateway keys created from the command line or the admin API, kept in SQLite under the data
+/// dir. Stores SHA-256 hashes only. Safe to share between the server and CLI processes.
+public final class KeyStore: Sendable {
+    private let database: DatabasePool
+
+    /// Opens (creating if needed) `keys.sqlite` in `directory`.
+    public init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        self.database = try DatabasePool(path: (directory as NSString).appendingPathComponent("keys.sqlite"), configuration: configuration)
+        try Self.migrator.migrate(self.database)
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-gateway-keys") { db in
+            try db.create(table: "gateway_key") { table in
+                table.column("id", .text).primaryKey()
+                table.column("secret_hash", .text).notNull().unique()
+                table.column("secret_prefix", .text).notNull()
+                table.column("name", .text).notNull()
+                table.column("team", .text)
+                table.column("user", .text)
+                table.column("models", .text)
+                table.column("rpm", .integer)
+                table.column("tpm", .integer)
+                table.column("daily_budget_usd", .double)
+                table.column("created_at", .datetime).notNull()
+                table.column("revoked_at", .datetime)
+            }
+        }
+        return migrator
+    }
+
+    /// Creates a key and returns it with its secret. The secret is not kept: this is the
+    /// only time anyone sees it.
+    public func create(
+        name: String,
+        team: String? = nil,
+        user: String? = nil,
+        allowedModels: [String]? = nil,
+        requestsPerMinute: Int? = nil,
+        tokensPerMinute: Int? = nil,
+        dailyBudgetUSD: Double? = nil
+    ) throws -> (key: GatewayKey, secret: String) {
+        let secret = KeySecret.generate()
+        let key = GatewayKey(
+            id: KeySecret.generateID(),
+            name: name,
+            team: team,
+            user: user,
+            allowedModels: allowedModels,
+            requestsPerMinute: requestsPerMinute,
+            tokensPerMinute: tokensPerMinute,
+            dailyBudgetUSD: dailyBudgetUSD,
+            createdAt: Date(),
+            source: .database
+        )
+        try self.database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO gateway_key (id, secret_hash, secret_prefix, name, team, user, models, rpm, tpm, daily_budget_usd, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    key.id, KeySecret.hash(secret), KeySecret.displayPrefix(secret), key.name, key.team, key.user,
+                    key.allowedModels?.joined(separator: ","), key.requestsPerMinute, key.tokensPerMinute,
+                    key.dailyBudgetUSD, key.createdAt,
+                ]
+            )
+        }
+        return (key, secret)
+    }
+
+    /// Every key, newest first, with the displayable prefix of its secret.
+    public func list() throws -> [(key: GatewayKey, secretPrefix: String)] {
+        try self.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM gateway_key ORDER BY created_at DESC, id").map { row in
+                (Self.key(from: row), row["secret_prefix"] as String)
+            }
+        }
+    }
+
+    /// Revokes a key. Returns false when no such key exists.
+    @discardableResult
+    public func revoke(id: String) throws -> Bool {
+        try self.database.write { db in
+            try db.execute(
+                sql: "UPDATE gateway_key SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                arguments: [Date(), id]
+            )
+            if db.changesCount > 0 { return true }
+            return try Bool.fetchOne(db, sql: "SELECT 1 FROM gateway_key WHERE id = ?", arguments: [id]) ?? false
+        }
+    }
+
+    /// Finds the key whose secret hashes to `hash`. Runs on GRDB's reader queue, never on the
+    /// caller's thread.
+    public func lookup(hash: String) async throws -> GatewayKey? {
+        try await self.database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM gateway_key WHERE secret_hash = ?", arguments: [hash]).map(Self.key(from:))
+        }
+    }
+
+    /// Checks the database answers (readiness).
+    public func ping() async throws {
+        _ = try await self.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM gateway_key") }
+    }
+
+    private static func key(from row: Row) -> GatewayKey {
+        GatewayKey(
+            id: row["id"],
+            name: row["name"],
+            team: row["team"],
+            user: row["user"],
+            allowedModels: (row["models"] as String?).map { $0.split(separator: ",").map(String.init) },
+            requestsPerMinute: row["rpm"],
+            tokensPerMinute: row["tpm"],
+            dailyBudgetUSD: row["daily_budget_usd"],
+            createdAt: row["created_at"],
+            revokedAt: row["revoked_at"],
+            source: .database
+        )
+    }
+}

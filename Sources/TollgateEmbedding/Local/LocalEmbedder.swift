@@ -1,0 +1,79 @@
+import COpenBLAS
+
+/// Sentence embeddings computed in-process: a BERT-family sentence-transformers model
+/// (all-MiniLM-L6-v2 by default) on OpenBLAS, with no Python and no service at run time.
+///
+/// The weights are memory-mapped once and shared by the embedder's worker threads; the
+/// forward pass never runs on Swift's cooperative thread pool. Create one per model and
+/// share it: it is `Sendable` and serves concurrent calls, batching those that wait together.
+public final class LocalEmbedder: Embedder {
+    /// The command that fetches the default model into `models/all-MiniLM-L6-v2`.
+    public static let setupCommand = "scripts/setup-model.sh"
+    /// The model directory the set-up command fills, relative to the repository root.
+    public static let defaultModelDirectory = "models/all-MiniLM-L6-v2"
+
+    public let dimensions: Int
+    public let modelName: String
+    /// Tokens per input the model sees (`[CLS]` and `[SEP]` included); longer inputs are truncated.
+    public let maxTokens: Int
+    /// The pooling named by the model's `1_Pooling/config.json`.
+    public let pooling: EmbeddingPooling
+
+    private let model: SentenceModel
+    private let workers: EmbeddingWorkerPool
+
+    /// Loads a sentence-transformers BERT model directory (`config.json`, `tokenizer.json` or
+    /// `vocab.txt`, `model.safetensors`, `1_Pooling/config.json`).
+    ///
+    /// - Parameters:
+    ///   - modelDirectory: the directory; ``defaultModelDirectory`` after ``setupCommand``.
+    ///   - modelName: the name reported to clients; `local/<directory name>` by default.
+    ///   - threads: worker threads, each running one batch at a time on one core.
+    ///   - maxBatchTokens: tokens per forward pass (bounds each worker's scratch memory,
+    ///     about 14 KB per token for MiniLM).
+    /// - Throws: ``EmbeddingError`` with code ``EmbeddingError/Code/modelNotFound`` (naming the
+    ///   missing file and ``setupCommand``) when the directory or a required file is missing.
+    ///
+    /// Sets OpenBLAS to one thread per call (process-wide), so that each worker uses one core.
+    public init(modelDirectory: String, modelName: String? = nil, threads: Int = 1, maxBatchTokens: Int = 2048) throws {
+        let model = try SentenceModel(directory: modelDirectory)
+        openblas_set_num_threads(1)
+        self.model = model
+        self.dimensions = model.dimensions
+        self.maxTokens = model.maxTokens
+        self.pooling = model.pooling
+        let directoryName = modelDirectory.split(separator: "/").last.map(String.init) ?? "model"
+        self.modelName = modelName ?? "local/\(directoryName)"
+        self.workers = EmbeddingWorkerPool(
+            model: model, threads: threads, maxBatchTokens: maxBatchTokens, name: "tollgate-embed"
+        )
+    }
+
+    deinit {
+        workers.shutdown()
+    }
+
+    /// Embeds `texts` on a worker thread; cancelling the calling task before a worker starts on
+    /// it throws `CancellationError`.
+    public func embed(_ texts: [String]) async throws -> EmbeddingBatch {
+        guard !texts.isEmpty else { return EmbeddingBatch(vectors: [], tokenCounts: []) }
+        try Task.checkCancellation()
+        let cancellation = EmbeddingWorkerPool.CancellationFlag()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                workers.submit(.init(texts: texts, cancellation: cancellation, continuation: continuation))
+            }
+        } onCancel: {
+            cancellation.cancel()
+        }
+    }
+
+    /// The token ids the model would see for `text` (with `[CLS]`/`[SEP]`, truncated).
+    /// Cheap enough to call inline, for usage accounting or diagnostics.
+    public func tokenIDs(_ text: String) -> [Int32] {
+        model.tokenize(text)
+    }
+
+    /// The tokenizer of the model.
+    public var tokenizer: WordPieceTokenizer { model.tokenizer }
+}

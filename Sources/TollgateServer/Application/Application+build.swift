@@ -1,0 +1,73 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import TollgateCore
+import TollgateUpstream
+
+/// What `tollgate serve` needs to start the gateway; tests fill it in directly.
+public struct ServeOptions: Sendable {
+    public var config: GatewayConfig
+    public var environment: [String: String]
+    /// Overrides `server.host` / `server.port` from the config (`--host`, `--port`).
+    public var host: String?
+    public var port: Int?
+
+    public init(config: GatewayConfig, environment: [String: String], host: String? = nil, port: Int? = nil) {
+        self.config = config
+        self.environment = environment
+        self.host = host
+        self.port = port
+    }
+}
+
+/// Builds the gateway application: router, middleware, controllers and the services it runs
+/// (the upstream transfer loop). `onServerRunning` reports the bound port (tests use port 0).
+public func buildApplication(
+    _ options: ServeOptions,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let upstream = UpstreamClient(logger: logger)
+    let gateway = try Gateway(config: options.config, environment: options.environment, upstream: upstream, logger: logger)
+    let router = buildRouter(gateway: gateway)
+    var app = Application(
+        router: router,
+        configuration: .init(
+            address: .hostname(options.host ?? options.config.server.host, port: options.port ?? options.config.server.port),
+            serverName: "tollgate"
+        ),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+        logger: logger
+    )
+    app.addServices(upstream)
+    return app
+}
+
+func buildRouter(gateway: Gateway) -> Router<GatewayRequestContext> {
+    let router = Router(context: GatewayRequestContext.self)
+    // Middleware first: it wraps only the routes registered after it.
+    router.add(middleware: RequestIDMiddleware())
+    HealthController(gateway: gateway, registry: GatewayMetrics.prometheusRegistry).addRoutes(to: router)
+    ChatCompletionsController(gateway: gateway).addRoutes(to: router)
+    EmbeddingsController(gateway: gateway).addRoutes(to: router)
+    ModelsController(gateway: gateway).addRoutes(to: router)
+    return router
+}
+
+/// Runs the gateway until SIGTERM or SIGINT, then stops accepting connections and lets
+/// in-flight requests and streams finish for up to the configured grace period.
+public func runGateway(_ options: ServeOptions, logger: Logger) async throws {
+    let app = try buildApplication(options, logger: logger) { port in
+        logger.info("tollgate listening", metadata: ["host": "\(options.host ?? options.config.server.host)", "port": "\(port)"])
+    }
+    var configuration = ServiceGroupConfiguration(
+        services: [.init(service: app)],
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger
+    )
+    configuration.maximumGracefulShutdownDuration = options.config.server.shutdownGracePeriod
+    configuration.maximumCancellationDuration = .seconds(5)
+    try await ServiceGroup(configuration: configuration).run()
+}

@@ -1,0 +1,68 @@
+import Foundation
+import HTTPTypes
+import Synchronization
+import TollgateCore
+
+/// Answers "which gateway key is this?" for every request. Keys declared in `budgets/` are
+/// held in memory; keys from the SQLite store are cached for a short time so a revocation
+/// made by `tollgate keys revoke` in another process takes effect within `cacheTTL`.
+final class KeyRegistry: Sendable {
+    private let declared: [String: GatewayKey]
+    private let store: KeyStore
+    private let cacheTTL: Duration
+    private let cache: Mutex<[String: CacheEntry]>
+    private static let maxCachedEntries = 10_000
+
+    private struct CacheEntry {
+        var key: GatewayKey?
+        var expires: ContinuousClock.Instant
+    }
+
+    init(declared: [(hash: String, key: GatewayKey)], store: KeyStore, cacheTTL: Duration = .seconds(2)) {
+        self.declared = Dictionary(declared.map { ($0.hash, $0.key) }, uniquingKeysWith: { first, _ in first })
+        self.store = store
+        self.cacheTTL = cacheTTL
+        self.cache = Mutex([:])
+    }
+
+    /// The secret a client presented: `Authorization: Bearer <key>` or `x-api-key: <key>`.
+    static func presentedSecret(in headers: HTTPFields) -> Substring? {
+        if let authorization = headers[.authorization] {
+            let value = authorization[...]
+            if value.count > 7, value.prefix(7).lowercased() == "bearer " {
+                return value.dropFirst(7).drop(while: { $0 == " " })
+            }
+        }
+        if let apiKey = headers[.xAPIKey], !apiKey.isEmpty { return apiKey[...] }
+        return nil
+    }
+
+    /// The key a request authenticates as, or the 401 to answer with.
+    func authenticate(_ headers: HTTPFields) async throws(GatewayError) -> GatewayKey {
+        guard let secret = Self.presentedSecret(in: headers), !secret.isEmpty else { throw .missingKey }
+        // Bound the work an attacker can cause with absurd header values.
+        guard secret.utf8.count <= 256 else { throw .invalidKey }
+        let hash = KeySecret.hash(secret)
+        if let key = self.declared[hash] { return key }
+        let now = ContinuousClock.now
+        if let entry = self.cache.withLock({ $0[hash] }), entry.expires > now {
+            guard let key = entry.key, !key.isRevoked else { throw .invalidKey }
+            return key
+        }
+        let key: GatewayKey?
+        do {
+            key = try await self.store.lookup(hash: hash)
+        } catch {
+            throw GatewayError(
+                status: 503, type: "service_unavailable", code: "key_store_unavailable",
+                message: "The gateway could not check the API key right now. Retry shortly."
+            )
+        }
+        self.cache.withLock { cache in
+            if cache.count >= Self.maxCachedEntries { cache.removeAll(keepingCapacity: true) }
+            cache[hash] = CacheEntry(key: key, expires: now + self.cacheTTL)
+        }
+        guard let key, !key.isRevoked else { throw .invalidKey }
+        return key
+    }
+}

@@ -1,0 +1,118 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import TollgateCore
+import TollgateUpstream
+
+/// `POST /v1/chat/completions`: authenticates, validates, resolves the model to a provider
+/// and relays the provider's answer, streaming it chunk by chunk when the client asked to.
+struct ChatCompletionsController {
+    let gateway: Gateway
+    static let route = "chat_completions"
+
+    func addRoutes(to router: Router<GatewayRequestContext>) {
+        router.post("/v1/chat/completions") { request, context in
+            try await self.handle(request, context: context)
+        }
+    }
+
+    func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let start = ContinuousClock.now
+        let key = try await self.gateway.keys.authenticate(request.headers)
+        let body = try await RequestBody.collect(request, limit: self.gateway.config.server.maxBodyBytes)
+        var completion = try RequestBody.decode(ChatCompletionRequest.self, from: body)
+
+        guard let resolved = self.gateway.providers.resolve(model: completion.model), resolved.kind == .chat else {
+            throw GatewayError.modelNotFound(completion.model)
+        }
+        guard key.allows(model: resolved.model) else { throw GatewayError.modelNotAllowed(resolved.model) }
+        let provider = try self.gateway.provider(for: resolved)
+        let user = completion.user ?? request.headers[.tollgateUser]
+
+        var logger = context.logger
+        logger[metadataKey: "model"] = .string(resolved.model)
+        logger[metadataKey: "key"] = .string(key.id)
+        if let user { logger[metadataKey: "user"] = .string(user) }
+
+        // The body goes upstream byte for byte unless the gateway has to change something.
+        var upstreamBody = body
+        if resolved.upstreamModel != completion.model {
+            completion.model = resolved.upstreamModel
+            upstreamBody = try RequestBody.encode(completion)
+        }
+
+        let observation = RequestObservation(
+            metrics: self.gateway.metrics, route: Self.route, model: resolved.metricLabel, start: start
+        )
+        let exchange = UpstreamExchange(gateway: self.gateway, provider: provider, model: resolved, logger: logger)
+        let upstream: UpstreamResponse
+        do {
+            upstream = try await exchange.send(path: "/chat/completions", body: upstreamBody)
+        } catch {
+            observation.finish(status: error.status)
+            throw error
+        }
+        var headers = self.responseHeaders(resolved: resolved, upstream: upstream)
+
+        guard (200..<300).contains(upstream.status) else {
+            let error = await exchange.mapErrorResponse(upstream)
+            observation.finish(status: error.status)
+            return error.response(format: .openAI)
+        }
+        guard completion.isStreaming else {
+            let answer = try await exchange.collect(upstream)
+            headers[.contentType] = upstream.header("content-type") ?? "application/json"
+            observation.finish(status: upstream.status)
+            logger.info("request completed", metadata: ["status": "\(upstream.status)", "duration_ms": "\(observation.elapsed.milliseconds)"])
+            return Response(status: .init(code: upstream.status), headers: headers, body: .init(byteBuffer: answer))
+        }
+
+        headers[.contentType] = "text/event-stream; charset=utf-8"
+        headers[.cacheControl] = "no-cache"
+        let metrics = self.gateway.metrics
+        let streamLogger = logger
+        return Response(status: .ok, headers: headers, body: .init { writer in
+            var status = 200
+            defer {
+                observation.finish(status: status)
+                streamLogger.info("stream completed", metadata: ["status": "\(status)", "duration_ms": "\(observation.elapsed.milliseconds)"])
+            }
+            var first = true
+            do {
+                for try await chunk in upstream.body {
+                    if first {
+                        first = false
+                        metrics.recordTimeToFirstByte(provider: provider.name, model: resolved.metricLabel, duration: observation.elapsed)
+                    }
+                    try await writer.write(chunk)
+                }
+            } catch let error as UpstreamError {
+                // Headers are gone already: report the failure the way OpenAI does mid-stream.
+                let gatewayError = exchange.map(error)
+                status = gatewayError.status
+                streamLogger.warning("upstream stream failed", metadata: ["error": "\(error)"])
+                try await writer.write(gatewayError.openAIStreamEvent())
+            } catch {
+                status = 499
+                throw error
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    private func responseHeaders(resolved: ResolvedModel, upstream: UpstreamResponse) -> HTTPFields {
+        var headers = HTTPFields()
+        headers.reserveCapacity(10)
+        headers[.tollgateRoute] = "direct"
+        headers[.tollgateModel] = resolved.model
+        headers[.tollgateCache] = "miss"
+        headers[.tollgateFallback] = "none"
+        if let upstreamID = upstream.header("x-request-id") { headers[.upstreamRequestID] = upstreamID }
+        return headers
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 { self.nanoseconds / 1_000_000 }
+}

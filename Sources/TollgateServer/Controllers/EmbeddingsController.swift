@@ -1,0 +1,158 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import TollgateCore
+import TollgateEmbedding
+import TollgateUpstream
+import Logging
+
+/// `POST /v1/embeddings`: the built-in model answers its own name in-process; every other
+/// model is relayed to its provider.
+struct EmbeddingsController {
+    let gateway: Gateway
+    static let route = "embeddings"
+
+    func addRoutes(to router: Router<GatewayRequestContext>) {
+        router.post("/v1/embeddings") { request, context in
+            try await self.handle(request, context: context)
+        }
+    }
+
+    func handle(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let start = ContinuousClock.now
+        let key = try await self.gateway.keys.authenticate(request.headers)
+        let body = try await RequestBody.collect(request, limit: self.gateway.config.server.maxBodyBytes)
+        let embeddings = try RequestBody.decode(EmbeddingsRequest.self, from: body)
+        let localName = self.gateway.config.embeddings.localModelName
+
+        if embeddings.model == localName {
+            guard key.allows(model: localName) else { throw GatewayError.modelNotAllowed(localName) }
+            let observation = RequestObservation(metrics: self.gateway.metrics, route: Self.route, model: localName, start: start)
+            do {
+                let response = try await self.embedLocally(embeddings)
+                observation.finish(status: 200)
+                return response
+            } catch {
+                observation.finish(status: (error as? GatewayError)?.status ?? 500)
+                throw error
+            }
+        }
+
+        guard let resolved = self.gateway.providers.resolve(model: embeddings.model), resolved.kind == .embedding else {
+            throw GatewayError.modelNotFound(embeddings.model)
+        }
+        guard key.allows(model: resolved.model) else { throw GatewayError.modelNotAllowed(resolved.model) }
+        let provider = try self.gateway.provider(for: resolved)
+        var upstreamBody = body
+        if resolved.upstreamModel != embeddings.model {
+            var renamed = try RequestBody.decode(JSONObject.self, from: body)
+            renamed["model"] = .string(resolved.upstreamModel)
+            upstreamBody = try RequestBody.encode(renamed)
+        }
+        let observation = RequestObservation(metrics: self.gateway.metrics, route: Self.route, model: resolved.metricLabel, start: start)
+        let exchange = UpstreamExchange(gateway: self.gateway, provider: provider, model: resolved, logger: context.logger)
+        do {
+            let upstream = try await exchange.send(path: "/embeddings", body: upstreamBody)
+            guard (200..<300).contains(upstream.status) else {
+                let error = await exchange.mapErrorResponse(upstream)
+                observation.finish(status: error.status)
+                return error.response(format: .openAI)
+            }
+            let answer = try await exchange.collect(upstream)
+            observation.finish(status: upstream.status)
+            return Response(
+                status: .init(code: upstream.status),
+                headers: [
+                    .contentType: upstream.header("content-type") ?? "application/json",
+                    .tollgateRoute: "direct", .tollgateModel: resolved.model, .tollgateCache: "miss", .tollgateFallback: "none",
+                ],
+                body: .init(byteBuffer: answer)
+            )
+        } catch {
+            observation.finish(status: (error as? GatewayError)?.status ?? 500)
+            throw error
+        }
+    }
+
+    private func embedLocally(_ request: EmbeddingsRequest) async throws -> Response {
+        let embedder = try self.gateway.embedder.get()
+        guard case .texts(let texts) = request.input else {
+            throw GatewayError.invalidRequest(
+                "The model '\(request.model)' takes text input; token arrays are not supported.", param: "input"
+            )
+        }
+        if let dimensions = request.dimensions, dimensions != embedder.dimensions {
+            throw GatewayError.invalidRequest(
+                "The model '\(request.model)' produces \(embedder.dimensions)-dimensional vectors; 'dimensions' cannot change that.",
+                param: "dimensions"
+            )
+        }
+        let batch: EmbeddingBatch
+        do {
+            batch = try await embedder.embed(texts)
+        } catch {
+            self.gateway.logger.error("local embedding failed", metadata: ["error": "\(error)"])
+            throw GatewayError.internalError
+        }
+        let base64 = request.encodingFormat == .base64
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(texts.count * embedder.dimensions * (base64 ? 6 : 12) + 256)
+        buffer.writeString(#"{"object":"list","data":["#)
+        for (index, vector) in batch.vectors.enumerated() {
+            if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
+            buffer.writeString(#"{"object":"embedding","index":\#(index),"embedding":"#)
+            if base64 {
+                // Little-endian float32, as OpenAI encodes it.
+                let bytes = vector.withUnsafeBytes { Data($0) }
+                buffer.writeString("\"" + bytes.base64EncodedString() + "\"")
+            } else {
+                buffer.writeInteger(UInt8(ascii: "["))
+                for (position, value) in vector.enumerated() {
+                    if position > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
+                    buffer.writeString(value.description)
+                }
+                buffer.writeInteger(UInt8(ascii: "]"))
+            }
+            buffer.writeInteger(UInt8(ascii: "}"))
+        }
+        let tokens = batch.totalTokens
+        buffer.writeString(#"],"model":"#)
+        buffer.writeJSONString(request.model)
+        buffer.writeString(#","usage":{"prompt_tokens":\#(tokens),"total_tokens":\#(tokens)}}"#)
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "application/json",
+                .tollgateRoute: "local", .tollgateModel: request.model, .tollgateCache: "miss", .tollgateFallback: "none",
+            ],
+            body: .init(byteBuffer: buffer)
+        )
+    }
+}
+
+/// The in-process embedding model, loaded once at start-up. When its files are missing the
+/// gateway still runs and requests for it get a 503 that says how to install it.
+final class LocalEmbedderSlot: Sendable {
+    private let embedder: (any Embedder)?
+    let unavailableReason: String?
+
+    init(config: EmbeddingsConfig, logger: Logger) {
+        do {
+            self.embedder = try LocalEmbedder(modelDirectory: config.modelDirectory, modelName: config.localModelName, threads: config.threads)
+            self.unavailableReason = nil
+        } catch {
+            self.embedder = nil
+            self.unavailableReason = "the model at '\(config.modelDirectory)' could not be loaded (\(error)). Run scripts/setup-model.sh to install it."
+            logger.warning("local embedding model unavailable", metadata: ["reason": "\(error)", "model_dir": "\(config.modelDirectory)"])
+        }
+    }
+
+    var isAvailable: Bool { self.embedder != nil }
+
+    func get() throws(GatewayError) -> any Embedder {
+        guard let embedder else {
+            throw GatewayError.providerUnavailable(provider: "local", reason: self.unavailableReason ?? "not loaded")
+        }
+        return embedder
+    }
+}

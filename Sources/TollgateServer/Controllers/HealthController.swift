@@ -1,0 +1,72 @@
+import Hummingbird
+import NIOCore
+import Prometheus
+import TollgateCore
+
+/// Liveness, readiness and Prometheus metrics.
+struct HealthController {
+    let gateway: Gateway
+    let registry: PrometheusCollectorRegistry
+
+    func addRoutes(to router: Router<GatewayRequestContext>) {
+        router.get("/health/live") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"live"}"#)))
+        }
+        router.get("/health/ready") { _, _ in
+            await self.ready()
+        }
+        router.get("/metrics") { _, _ in
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(16 << 10)
+            self.registry.emit(into: &bytes)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: bytes))
+            )
+        }
+    }
+
+    /// Ready when the config is loaded and the stores answer. Providers without credentials
+    /// are listed as unavailable but do not make the gateway unready: other providers and the
+    /// local embedding model still serve.
+    func ready() async -> Response {
+        var storesReady = true
+        var buffer = ByteBuffer(string: #"{"status":"#)
+        var checks = ByteBuffer(string: #","stores":{"key_store":"#)
+        if (try? await self.gateway.keyStore.ping()) != nil {
+            checks.writeString(#""ok""#)
+        } else {
+            storesReady = false
+            checks.writeString(#""unreachable""#)
+        }
+        checks.writeString(#"},"providers":{"#)
+        for (index, provider) in self.gateway.providers.availability.enumerated() {
+            if index > 0 { checks.writeString(",") }
+            checks.writeJSONString(provider.name)
+            checks.writeString(#":{"available":"#)
+            if let reason = provider.unavailableReason {
+                checks.writeString(#"false,"reason":"#)
+                checks.writeJSONString(reason)
+            } else {
+                checks.writeString("true")
+            }
+            checks.writeString("}")
+        }
+        checks.writeString(#"},"embeddings":{"available":"#)
+        if let reason = self.gateway.embedder.unavailableReason {
+            checks.writeString(#"false,"reason":"#)
+            checks.writeJSONString(reason)
+        } else {
+            checks.writeString("true")
+        }
+        checks.writeString("}}")
+        buffer.writeString(storesReady ? #""ready""# : #""unready""#)
+        buffer.writeBuffer(&checks)
+        return Response(
+            status: storesReady ? .ok : .serviceUnavailable,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: buffer)
+        )
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+import TollgateCore
+import TollgateUpstream
+
+/// `GET /v1/models`: the models the calling key may use, in OpenAI's list format. Models
+/// named in `tollgate.yaml` are always listed; for name patterns (`gpt-5*`) the provider's own
+/// model list is fetched (cached) and filtered, so clients see concrete names they can send.
+struct ModelsController {
+    let gateway: Gateway
+
+    func addRoutes(to router: Router<GatewayRequestContext>) {
+        router.get("/v1/models") { request, context in
+            try await self.list(request, context: context)
+        }
+        router.get("/v1/models/{id}") { request, context in
+            try await self.show(request, context: context)
+        }
+    }
+
+    func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let key = try await self.gateway.keys.authenticate(request.headers)
+        let models = await self.visibleModels(for: key)
+        var buffer = ByteBuffer(string: #"{"object":"list","data":["#)
+        for (index, model) in models.enumerated() {
+            if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
+            Self.write(model, into: &buffer)
+        }
+        buffer.writeString("]}")
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+    }
+
+    func show(_ request: Request, context: GatewayRequestContext) async throws -> Response {
+        let key = try await self.gateway.keys.authenticate(request.headers)
+        let id = context.parameters.get("id") ?? ""
+        guard let model = await self.visibleModels(for: key).first(where: { $0.id == id }) else {
+            throw GatewayError.modelNotFound(id)
+        }
+        var buffer = ByteBuffer()
+        Self.write(model, into: &buffer)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+    }
+
+    struct ListedModel: Equatable {
+        var id: String
+        var ownedBy: String
+    }
+
+    func visibleModels(for key: GatewayKey) async -> [ListedModel] {
+        var seen = Set<String>()
+        var result: [ListedModel] = []
+        func add(_ id: String, ownedBy: String) {
+            guard key.allows(model: id), self.gateway.providers.resolve(model: id) != nil || id == self.gateway.config.embeddings.localModelName,
+                seen.insert(id).inserted
+            else { return }
+            result.append(ListedModel(id: id, ownedBy: ownedBy))
+        }
+        for model in self.gateway.providers.namedModels { add(model.name, ownedBy: model.provider) }
+        if self.gateway.embedder.isAvailable, key.allows(model: self.gateway.config.embeddings.localModelName) {
+            let name = self.gateway.config.embeddings.localModelName
+            if seen.insert(name).inserted { result.append(ListedModel(id: name, ownedBy: "tollgate")) }
+        }
+        for (providerName, provider) in self.gateway.providers.providers.sorted(by: { $0.key < $1.key })
+        where provider.unavailableReason == nil && self.gateway.providers.hasPatterns(for: providerName) {
+            for id in await self.gateway.modelCatalog.models(of: provider, gateway: self.gateway) {
+                // Only names whose first matching mapping points at this provider.
+                if self.gateway.providers.resolve(model: id)?.providerName == providerName { add(id, ownedBy: providerName) }
+            }
+        }
+        return result
+    }
+
+    static func write(_ model: ListedModel, into buffer: inout ByteBuffer) {
+        buffer.writeString(#"{"id":"#)
+        buffer.writeJSONString(model.id)
+        buffer.writeString(#","object":"model","created":0,"owned_by":"#)
+        buffer.writeJSONString(model.ownedBy)
+        buffer.writeString("}")
+    }
+}
+
+/// Model ids a provider reports at `GET /models`, cached for `ttl` per provider. A failed
+/// fetch is cached briefly too, so a down provider does not slow every listing.
+final class ModelCatalog: Sendable {
+    private let entries = Mutex<[String: (ids: [String], expires: ContinuousClock.Instant)]>([:])
+    private let ttl: Duration = .seconds(600)
+    private let failureTTL: Duration = .seconds(30)
+
+    func models(of provider: Provider, gateway: Gateway) async -> [String] {
+        let now = ContinuousClock.now
+        if let cached = self.entries.withLock({ $0[provider.name] }), cached.expires > now { return cached.ids }
+        let ids = await self.fetch(provider, gateway: gateway)
+        self.entries.withLock { $0[provider.name] = (ids ?? [], now + (ids == nil ? self.failureTTL : self.ttl)) }
+        return ids ?? []
+    }
+
+    private func fetch(_ provider: Provider, gateway: Gateway) async -> [String]? {
+        let request = UpstreamRequest(
+            method: "GET",
+            url: provider.config.baseURL + "/models",
+            headers: gateway.upstreamHeaders(for: provider, hasBody: false),
+            body: nil,
+            timeouts: UpstreamTimeouts(connect: provider.config.timeouts.connect, total: .seconds(10), idle: .seconds(10))
+        )
+        guard let response = try? await gateway.upstream.execute(request), response.status == 200,
+            let body = try? await response.collectBody(upTo: 8 << 20),
+            let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any],
+            let data = object["data"] as? [[String: Any]]
+        else {
+            gateway.logger.warning("could not list provider models", metadata: ["provider": "\(provider.name)"])
+            return nil
+        }
+        return data.compactMap { $0["id"] as? String }.sorted()
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Logging
+import NIOCore
+
+/// Writes one JSON object per line to standard error: what log shippers expect from a server.
+/// Metadata is flattened into top-level fields (`request.id`, `route`, `model`...).
+public struct JSONLogHandler: LogHandler {
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+    private let label: String
+
+    public init(label: String) {
+        self.label = label
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { self.metadata[key] }
+        set { self.metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(256)
+        buffer.writeString(#"{"ts":"#)
+        buffer.writeJSONString(Self.timestamp())
+        buffer.writeString(#","level":"#)
+        buffer.writeJSONString(event.level.rawValue)
+        buffer.writeString(#","logger":"#)
+        buffer.writeJSONString(self.label)
+        buffer.writeString(#","msg":"#)
+        buffer.writeJSONString(event.message.description)
+        var merged = self.metadata
+        if let provided = self.metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        for key in merged.keys.sorted() {
+            buffer.writeInteger(UInt8(ascii: ","))
+            buffer.writeJSONString(key)
+            buffer.writeInteger(UInt8(ascii: ":"))
+            buffer.writeJSONString(merged[key]!.description)
+        }
+        buffer.writeString("}\n")
+        // One write(2) per line keeps lines from concurrent requests whole.
+        buffer.withUnsafeReadableBytes { bytes in
+            _ = write(STDERR_FILENO, bytes.baseAddress, bytes.count)
+        }
+    }
+
+    private static func timestamp() -> String {
+        Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Logging
+import TollgateCore
+import TollgateServer
+import TollgateTestSupport
+import TollgateUpstream
+
+/// A live gateway on an ephemeral port in front of a fake provider, with a fresh data dir
+/// and one gateway key, for one test.
+struct GatewayHarness: Sendable {
+    let http: TestHTTPClient
+    let provider: FakeProvider
+    let secret: String
+    let keyStore: KeyStore
+    let dataDirectory: String
+    /// Starts the gateway's graceful shutdown, as SIGTERM does.
+    let beginShutdown: @Sendable () async -> Void
+
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    var auth: [(name: String, value: String)] { [("Authorization", "Bearer \(self.secret)"), ("Content-Type", "application/json")] }
+
+    /// `localEmbeddings` loads the in-process model (only the tests that use it pay for it).
+    static func run(
+        localEmbeddings: Bool = false,
+        configure: @Sendable (inout GatewayConfig) -> Void = { _ in },
+        _ body: @Sendable (GatewayHarness) async throws -> Void
+    ) async throws {
+        try await FakeProvider.withRunning { provider in
+            let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-test-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+            var config = GatewayConfig(
+                dataDirectory: dataDirectory,
+                providers: [
+                    "openai": ProviderConfig(baseURL: provider.baseURL, apiKeyEnvironmentVariable: "TEST_OPENAI_KEY"),
+                    "keyless": ProviderConfig(baseURL: provider.baseURL, apiKeyEnvironmentVariable: "TEST_UNSET_KEY"),
+                ],
+                models: [
+                    ModelMapping(name: "gpt-4o", provider: "openai"),
+                    ModelMapping(name: "gpt-4o-mini", provider: "openai"),
+                    ModelMapping(name: "house-model", provider: "openai", upstreamModel: "gpt-4o-mini"),
+                    ModelMapping(name: "text-embedding-3-small", provider: "openai", kind: .embedding),
+                    ModelMapping(name: "keyless-model", provider: "keyless"),
+                    ModelMapping(pattern: "gpt-5*", provider: "openai"),
+                ],
+                budgetsDirectory: dataDirectory + "/budgets"
+            )
+            config.embeddings.modelDirectory = localEmbeddings
+                ? Self.repositoryRoot.appendingPathComponent("models/all-MiniLM-L6-v2").path
+                : dataDirectory + "/no-model"
+            configure(&config)
+            let keyStore = try KeyStore(directory: dataDirectory)
+            let (_, secret) = try keyStore.create(name: "test-app", team: "qa")
+            var logger = Logger(label: "tollgate-test")
+            logger.logLevel = .critical
+            let client = UpstreamClient(logger: logger)
+            let options = ServeOptions(config: config, environment: ["TEST_OPENAI_KEY": provider.apiKey], host: "127.0.0.1", port: 0)
+            try await LiveServer.run(services: [client], { onPort in
+                try buildApplication(options, logger: logger, onServerRunning: onPort)
+            }) { port, shutdown in
+                let harness = GatewayHarness(
+                    http: TestHTTPClient(client: client, port: port),
+                    provider: provider,
+                    secret: secret,
+                    keyStore: keyStore,
+                    dataDirectory: dataDirectory,
+                    beginShutdown: shutdown
+                )
+                try await body(harness)
+            }
+        }
+    }
+
+    func chat(
+        _ json: String,
+        headers extra: [(name: String, value: String)] = []
+    ) async throws -> TestHTTPClient.Reply {
+        try await self.http.send("POST", "/v1/chat/completions", headers: self.auth + extra, body: Data(json.utf8))
+    }
+}
+
+/// Parses an SSE transcript into its `data:` payloads.
+func ssePayloads(_ text: String) -> [String] {
+    text.components(separatedBy: "\n\n").compactMap { event in
+        event.split(separator: "\n").first { $0.hasPrefix("data: ") }.map { String($0.dropFirst(6)) }
+    }
+}

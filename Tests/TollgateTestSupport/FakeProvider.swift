@@ -1,0 +1,136 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// A loopback stand-in for a model provider that speaks the OpenAI wire format: chat
+/// completions (plain and streamed, with `stream_options.include_usage`), embeddings, models
+/// and error bodies. Tests script it per model to be slow, fail, rate-limit or cut a stream,
+/// and read back what it received.
+public final class FakeProvider: Sendable {
+    /// The API key the provider accepts.
+    public let apiKey: String
+    public let port: Int
+    public var baseURL: String { "http://127.0.0.1:\(self.port)/v1" }
+
+    let state: Mutex<State>
+
+    struct State {
+        var behaviors: [String: Behavior] = [:]
+        var received: [ReceivedRequest] = []
+        var cancelledStreams = 0
+        var completedStreams = 0
+    }
+
+    init(apiKey: String, port: Int, state: consuming Mutex<State>) {
+        self.apiKey = apiKey
+        self.port = port
+        self.state = state
+    }
+
+    /// Makes requests for `model` behave as told (until changed).
+    public func setBehavior(_ behavior: Behavior, forModel model: String) {
+        self.state.withLock { $0.behaviors[model] = behavior }
+    }
+
+    /// Every request received so far, oldest first.
+    public var received: [ReceivedRequest] { self.state.withLock { $0.received } }
+
+    /// Streams that ended because the client (the gateway) went away before the end.
+    public var cancelledStreams: Int { self.state.withLock { $0.cancelledStreams } }
+
+    /// Streams written to the end.
+    public var completedStreams: Int { self.state.withLock { $0.completedStreams } }
+
+    func behavior(for model: String) -> Behavior {
+        self.state.withLock { $0.behaviors[model] ?? .normal }
+    }
+
+    func record(_ request: ReceivedRequest) {
+        self.state.withLock { $0.received.append(request) }
+    }
+
+    /// Runs a fake provider on an ephemeral loopback port for the duration of `body`.
+    public static func withRunning<T: Sendable>(
+        apiKey: String = "sk-fake-provider-key-0123456789",
+        _ body: @Sendable (FakeProvider) async throws -> T
+    ) async throws -> T {
+        let slot = ProviderSlot()
+        return try await LiveServer.run({ onPort in
+            Self.makeApplication(port: 0, slot: slot, onPort: onPort)
+        }) { port in
+            let provider = FakeProvider(apiKey: apiKey, port: port, state: Mutex(State()))
+            slot.set(provider)
+            return try await body(provider)
+        }
+    }
+
+    /// Serves as a stand-alone process until SIGTERM or SIGINT.
+    public static func serve(apiKey: String, port: Int, onRunning: @escaping @Sendable (Int) -> Void) async throws {
+        let slot = ProviderSlot()
+        let app = Self.makeApplication(port: port, slot: slot) { bound in
+            slot.set(FakeProvider(apiKey: apiKey, port: bound, state: Mutex(State())))
+            onRunning(bound)
+        }
+        try await app.runService()
+    }
+
+    private static func makeApplication(
+        port: Int,
+        slot: ProviderSlot,
+        onPort: @escaping @Sendable (Int) async -> Void
+    ) -> Application<RouterResponder<BasicRequestContext>> {
+        let router = Router()
+        FakeProviderRoutes.register(on: router) { slot.get() }
+        var logger = Logger(label: "fake-provider")
+        logger.logLevel = .warning
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "fake-provider"),
+            onServerRunning: { channel in await onPort(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+}
+
+/// A request as the fake provider saw it.
+public struct ReceivedRequest: Sendable {
+    public var method: String
+    public var path: String
+    /// Header values by lower-cased name.
+    public var headers: [String: String]
+    public var body: Data
+
+    public var json: [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: self.body)) as? [String: Any]
+    }
+}
+
+/// What the fake provider does with requests for one model.
+public enum Behavior: Sendable {
+    /// Answers normally: "Echo: <last user message>".
+    case normal
+    /// Answers with exactly this assistant text.
+    case reply(String)
+    /// Waits before sending anything.
+    case delay(Duration)
+    /// Answers with an OpenAI error body and this status.
+    case error(status: Int, type: String, code: String?, message: String)
+    /// 429 with `Retry-After` (seconds).
+    case rateLimited(retryAfter: Int)
+    /// Streams `chunks` content chunks, `interval` apart (non-stream requests: waits the whole time).
+    case slowStream(chunks: Int, interval: Duration)
+    /// Streams `chunks` chunks and then breaks the connection without finishing the response.
+    case cutStream(afterChunks: Int)
+    /// Answers with a body that is not JSON.
+    case garbage
+}
+
+/// Hands the provider object to route handlers once its port is known.
+final class ProviderSlot: Sendable {
+    private let slot = Mutex<FakeProvider?>(nil)
+
+    func set(_ provider: FakeProvider) { self.slot.withLock { $0 = provider } }
+    func get() -> FakeProvider { self.slot.withLock { $0! } }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// The fake provider's endpoints, in the OpenAI wire format.
+enum FakeProviderRoutes {
+    static func register(on router: Router<BasicRequestContext>, provider: @escaping @Sendable () -> FakeProvider) {
+        router.post("/v1/chat/completions") { request, context in
+            try await self.chatCompletions(request, context: context, provider: provider())
+        }
+        router.post("/v1/embeddings") { request, context in
+            try await self.embeddings(request, context: context, provider: provider())
+        }
+        router.get("/v1/models") { request, context in
+            let provider = provider()
+            let body = try await request.body.collect(upTo: 1 << 20)
+            provider.record(.init(request, body: body))
+            if let denied = self.checkKey(request, provider: provider) { return denied }
+            let models = ["gpt-4o", "gpt-4o-mini", "gpt-5-mini", "text-embedding-3-small"].map {
+                ["id": $0, "object": "model", "created": 1_715_367_049, "owned_by": "system"] as [String: Any]
+            }
+            return self.json(["object": "list", "data": models])
+        }
+    }
+
+    // MARK: - Chat completions
+
+    static func chatCompletions(_ request: Request, context: BasicRequestContext, provider: FakeProvider) async throws -> Response {
+        let body = try await request.body.collect(upTo: 64 << 20)
+        let received = ReceivedRequest(request, body: body)
+        provider.record(received)
+        if let denied = self.checkKey(request, provider: provider) { return denied }
+        guard let json = received.json, let model = json["model"] as? String, let messages = json["messages"] as? [[String: Any]] else {
+            return self.error(status: 400, type: "invalid_request_error", code: nil, message: "We could not parse the JSON body of your request.")
+        }
+        let stream = json["stream"] as? Bool ?? false
+        let includeUsage = (json["stream_options"] as? [String: Any])?["include_usage"] as? Bool ?? false
+        let lastUser = messages.last(where: { $0["role"] as? String == "user" })
+        let prompt = (lastUser?["content"] as? String) ?? ""
+        let promptTokens = messages.reduce(0) { $0 + self.countTokens(($1["content"] as? String) ?? "") + 4 }
+
+        var text = "Echo: \(prompt)"
+        var interval: Duration = .zero
+        var cutAfter: Int?
+        switch provider.behavior(for: model) {
+        case .normal: break
+        case .reply(let reply): text = reply
+        case .delay(let delay): try await Task.sleep(for: delay)
+        case .error(let status, let type, let code, let message):
+            return self.error(status: status, type: type, code: code, message: message)
+        case .rateLimited(let retryAfter):
+            var response = self.error(
+                status: 429, type: "requests", code: "rate_limit_exceeded",
+                message: "Rate limit reached for \(model) in organization org-fake on requests per min (RPM): Limit 3, Used 3, Requested 1."
+            )
+            response.headers[.retryAfter] = String(retryAfter)
+            response.headers[HTTPField.Name("x-ratelimit-remaining-requests")!] = "0"
+            return response
+        case .slowStream(let chunks, let every):
+            interval = every
+            text = (0..<chunks).map { "word\($0)" }.joined(separator: " ")
+            if !stream { try await Task.sleep(for: every * chunks) }
+        case .cutStream(let afterChunks):
+            cutAfter = afterChunks
+            text = (0..<(afterChunks + 5)).map { "word\($0)" }.joined(separator: " ")
+        case .garbage:
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "<html>oops")))
+        }
+        let completionTokens = self.countTokens(text)
+        let id = "chatcmpl-fake\(UInt32.random(in: 0...UInt32.max))"
+        let created = Int(Date().timeIntervalSince1970)
+        let usage: [String: Any] = [
+            "prompt_tokens": promptTokens, "completion_tokens": completionTokens,
+            "total_tokens": promptTokens + completionTokens,
+            "prompt_tokens_details": ["cached_tokens": 0, "audio_tokens": 0],
+            "completion_tokens_details": ["reasoning_tokens": 0, "audio_tokens": 0],
+        ]
+        guard stream else {
+            return self.json([
+                "id": id, "object": "chat.completion", "created": created, "model": model,
+                "choices": [[
+                    "index": 0, "message": ["role": "assistant", "content": text, "refusal": NSNull()],
+                    "logprobs": NSNull(), "finish_reason": "stop",
+                ]],
+                "usage": usage, "service_tier": "default", "system_fingerprint": "fp_fake",
+            ])
+        }
+        let words = text.split(separator: " ", omittingEmptySubsequences: false).enumerated().map {
+            $0.offset == 0 ? String($0.element) : " " + $0.element
+        }
+        let base: [String: Any] = ["id": id, "object": "chat.completion.chunk", "created": created, "model": model, "system_fingerprint": "fp_fake"]
+        func chunk(_ delta: [String: Any], finish: String?) -> ByteBuffer {
+            var object = base
+            object["choices"] = [["index": 0, "delta": delta, "logprobs": NSNull(), "finish_reason": finish.map { $0 as Any } ?? NSNull()]]
+            if includeUsage { object["usage"] = NSNull() }
+            return self.sse(object)
+        }
+        // Every event is rendered up front; the writer only paces and sends them.
+        let opening = chunk(["role": "assistant", "content": "", "refusal": NSNull()], finish: nil)
+        let contentEvents = words.map { chunk(["content": $0], finish: nil) }
+        var closing = [chunk([:], finish: "stop")]
+        if includeUsage {
+            var object = base
+            object["choices"] = [Any]()
+            object["usage"] = usage
+            closing.append(self.sse(object))
+        }
+        closing.append(ByteBuffer(string: "data: [DONE]\n\n"))
+        let pace = interval
+        let cutIndex = cutAfter
+        let finalEvents = closing
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        return Response(status: .ok, headers: headers, body: .init { writer in
+            do {
+                try await writer.write(opening)
+                for (index, event) in contentEvents.enumerated() {
+                    if let cutIndex, index == cutIndex { throw FakeStreamCut() }
+                    if pace > .zero { try await Task.sleep(for: pace) }
+                    try await writer.write(event)
+                }
+                for event in finalEvents { try await writer.write(event) }
+                try await writer.finish(nil)
+                provider.state.withLock { $0.completedStreams += 1 }
+            } catch is FakeStreamCut {
+                throw FakeStreamCut()
+            } catch {
+                provider.state.withLock { $0.cancelledStreams += 1 }
+                throw error
+            }
+        })
+    }
+
+    struct FakeStreamCut: Error {}
+
+    // MARK: - Embeddings
+
+    static func embeddings(_ request: Request, context: BasicRequestContext, provider: FakeProvider) async throws -> Response {
+        let body = try await request.body.collect(upTo: 64 << 20)
+        let received = ReceivedRequest(request, body: body)
+        provider.record(received)
+        if let denied = self.checkKey(request, provider: provider) { return denied }
+        guard let json = received.json, let model = json["model"] as? String else {
+            return self.error(status: 400, type: "invalid_request_error", code: nil, message: "We could not parse the JSON body of your request.")
+        }
+        let inputs: [String]
+        if let single = json["input"] as? String { inputs = [single] } else { inputs = json["input"] as? [String] ?? [] }
+        guard !inputs.isEmpty else {
+            return self.error(status: 400, type: "invalid_request_error", code: nil, message: "'input' is required")
+        }
+        var data: [[String: Any]] = []
+        for (index, input) in inputs.enumerated() {
+            data.append(["object": "embedding", "index": index, "embedding": self.pseudoEmbedding(input)])
+        }
+        let tokens = inputs.reduce(0) { $0 + self.countTokens($1) }
+        return self.json(["object": "list", "data": data, "model": model, "usage": ["prompt_tokens": tokens, "total_tokens": tokens]])
+    }
+
+    /// A deterministic 8-dimensional unit vector derived from the text.
+    static func pseudoEmbedding(_ text: String) -> [Double] {
+        var hash: UInt64 = 1_469_598_103_934_665_603
+        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
+        var values: [Double] = []
+        for index in 0..<8 {
+            values.append(Double((hash >> (UInt64(index) * 8)) & 0xFF) - 127.5)
+        }
+        let norm = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return values.map { $0 / norm }
+    }
+
+    // MARK: - Helpers
+
+    static func countTokens(_ text: String) -> Int {
+        max(1, text.split(whereSeparator: { $0 == " " || $0 == "\n" }).count)
+    }
+
+    static func checkKey(_ request: Request, provider: FakeProvider) -> Response? {
+        let presented = request.headers[.authorization]
+        guard presented == "Bearer \(provider.apiKey)" else {
+            let shown = presented.map { String($0.dropFirst(7).prefix(5)) + "***" + String($0.suffix(4)) } ?? "none"
+            return self.error(
+                status: 401, type: "invalid_request_error", code: "invalid_api_key",
+                message: "Incorrect API key provided: \(shown). You can find your API key at https://platform.openai.com/account/api-keys."
+            )
+        }
+        return nil
+    }
+
+    static func error(status: Int, type: String, code: String?, message: String) -> Response {
+        let body: [String: Any] = ["error": ["message": message, "type": type, "param": NSNull(), "code": code ?? NSNull()]]
+        var response = self.json(body)
+        response.status = .init(code: status)
+        return response
+    }
+
+    static func json(_ object: Any) -> Response {
+        let data = try! JSONSerialization.data(withJSONObject: object)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func sse(_ object: Any) -> ByteBuffer {
+        let data = try! JSONSerialization.data(withJSONObject: object)
+        var buffer = ByteBuffer(string: "data: ")
+        buffer.writeBytes(data)
+        buffer.writeString("\n\n")
+        return buffer
+    }
+}
+
+extension ReceivedRequest {
+    init(_ request: Request, body: ByteBuffer) {
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
+        self.init(method: request.method.rawValue, path: request.uri.path, headers: headers, body: Data(body.readableBytesView))
+    }
+}

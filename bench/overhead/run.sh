@@ -1,0 +1,460 @@
+#!/usr/bin/env bash
+# Overhead benchmark: direct upstream vs nginx keep-alive proxy vs Tollgate, same run, same layout.
+#
+#   bench/overhead/run.sh [--no-build] [--only direct,nginx,gateway] [--wait-idle]
+#
+# --wait-idle: before each run, wait (up to WAIT_IDLE_MAX s, 1800) until the machine is idle
+# (for shared machines where builds come and go).
+#
+# Environment (all optional):
+#   DURATION=10      measured seconds per run          WARMUP=3    warm-up seconds per run
+#   ROUNDS=3         interleaved rounds; the table shows the median of the rounds
+#   SUT_CPU=0        core for the server under test and the canned upstream
+#   WRK_CPU=1        core for wrk
+#   PORT_BASE=18480  canned upstream = PORT_BASE, nginx proxy = +1, gateway = +2
+#   SCRATCH_PATH=.build              swift build scratch path (binary: $SCRATCH_PATH/release/tollgate)
+#   TOLLGATE_BIN=<path>              use this binary as is (no build)
+#
+# Writes bench/out/overhead-<timestamp>.md (table) and bench/out/overhead-<timestamp>/ (raw wrk output,
+# configs, logs). See bench/README.md.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+
+# ---------------------------------------------------------------- options
+build=1
+wait_idle=0
+only="direct,nginx,gateway"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-build) build=0 ;;
+    --wait-idle) wait_idle=1 ;;
+    --only) only="${2:?--only needs a list, e.g. direct,nginx}"; shift ;;
+    --only=*) only="${1#--only=}" ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+targets=()
+for t in direct nginx gateway; do
+  case ",$only," in *",$t,"*) targets+=("$t") ;; esac
+done
+[ ${#targets[@]} -gt 0 ] || { echo "--only: nothing to run in '$only' (direct, nginx, gateway)" >&2; exit 2; }
+has_target() { case " ${targets[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
+
+DURATION="${DURATION:-10}"
+WARMUP="${WARMUP:-3}"
+ROUNDS="${ROUNDS:-3}"
+SUT_CPU="${SUT_CPU:-0}"
+WRK_CPU="${WRK_CPU:-1}"
+PORT_BASE="${PORT_BASE:-18480}"
+SCRATCH_PATH="${SCRATCH_PATH:-.build}"
+if [ -n "${TOLLGATE_BIN:-}" ]; then
+  build=0
+else
+  TOLLGATE_BIN="$SCRATCH_PATH/release/tollgate"
+fi
+concurrencies=(1 32)
+
+for tool in nginx wrk taskset curl; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install nginx wrk util-linux curl)" >&2; exit 1; }
+done
+ncpu="$(nproc)"
+if [ "$ncpu" -lt 2 ] || [ "$SUT_CPU" = "$WRK_CPU" ]; then
+  echo "warning: $ncpu core(s) / SUT_CPU=$SUT_CPU WRK_CPU=$WRK_CPU: wrk shares a core with the server under test" >&2
+fi
+sut=(taskset -c "$SUT_CPU")
+load=(taskset -c "$WRK_CPU")
+
+port_upstream=$PORT_BASE
+port_nginx=$((PORT_BASE + 1))
+port_gateway=$((PORT_BASE + 2))
+for p in $port_upstream $port_nginx $port_gateway; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    echo "port $p is already in use (set PORT_BASE)" >&2; exit 1
+  fi
+done
+
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+out_dir="$root/bench/out"
+raw_dir="$out_dir/overhead-$stamp"
+report="$out_dir/overhead-$stamp.md"
+mkdir -p "$raw_dir"
+
+# ---------------------------------------------------------------- cleanup
+work="$(mktemp -d /tmp/tollgate-bench.XXXXXX)"
+pids=()
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  # keep configs and logs next to the raw wrk output
+  cp "$work"/*.conf "$work"/*.log "$work"/*.yaml "$work"/*.lua "$raw_dir"/ 2>/dev/null || true
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+wait_http() { # url name pid
+  for _ in $(seq 1 300); do
+    if curl -s -o /dev/null "$1"; then return 0; fi
+    kill -0 "$3" 2>/dev/null || { echo "$2 exited during start-up" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "$2 did not answer $1 within 30 s" >&2; return 1
+}
+
+# ---------------------------------------------------------------- canned upstream + nginx proxy
+# A realistic non-streaming chat.completion (what gpt-4o-mini returns for a short prompt).
+completion='{"id":"chatcmpl-BENCH0000000000000000000001","object":"chat.completion","created":1735689600,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"Hello! How can I assist you today?","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":10,"total_tokens":20,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":"default","system_fingerprint":"fp_bench0001"}'
+
+nginx_common() { # name
+  local user_line=""
+  [ "$(id -u)" -eq 0 ] && user_line="user root;"
+  cat <<EOF
+$user_line
+worker_processes 1;
+daemon off;
+pid $work/$1.pid;
+error_log $work/$1.error.log warn;
+events { worker_connections 4096; }
+EOF
+}
+nginx_http_common() { # name
+  cat <<EOF
+  access_log off;
+  keepalive_timeout 300s;
+  keepalive_requests 100000000;
+  client_body_temp_path $work/$1-tmp/body;
+  proxy_temp_path $work/$1-tmp/proxy;
+  fastcgi_temp_path $work/$1-tmp/fastcgi;
+  uwsgi_temp_path $work/$1-tmp/uwsgi;
+  scgi_temp_path $work/$1-tmp/scgi;
+EOF
+}
+
+{
+  nginx_common upstream
+  echo "http {"
+  nginx_http_common upstream
+  cat <<EOF
+  server {
+    listen 127.0.0.1:$port_upstream reuseport;
+    location = /v1/chat/completions {
+      default_type application/json;
+      return 200 '$completion';
+    }
+    location / { return 404; }
+  }
+}
+EOF
+} > "$work/upstream.conf"
+
+{
+  nginx_common proxy
+  echo "http {"
+  nginx_http_common proxy
+  cat <<EOF
+  upstream canned {
+    server 127.0.0.1:$port_upstream;
+    keepalive 64;
+    keepalive_requests 100000000;
+  }
+  server {
+    listen 127.0.0.1:$port_nginx reuseport;
+    location / {
+      proxy_pass http://canned;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+EOF
+} > "$work/proxy.conf"
+
+start_nginx() { # name
+  mkdir -p "$work/$1-tmp"
+  nginx -t -q -p "$work" -c "$work/$1.conf" 2> "$work/$1.start.log" || { cat "$work/$1.start.log" >&2; exit 1; }
+  "${sut[@]}" nginx -p "$work" -c "$work/$1.conf" >> "$work/$1.start.log" 2>&1 &
+  pids+=($!)
+}
+
+start_nginx upstream
+wait_http "http://127.0.0.1:$port_upstream/" upstream "${pids[-1]}"
+if has_target nginx; then
+  start_nginx proxy
+  wait_http "http://127.0.0.1:$port_nginx/" "nginx proxy" "${pids[-1]}"
+fi
+
+# ---------------------------------------------------------------- gateway
+gateway_key="sk-not-used"
+if has_target gateway; then
+  if [ "$build" -eq 1 ]; then
+    echo "building: swift build -c release --product tollgate --scratch-path $SCRATCH_PATH" >&2
+    if ! swift build -c release --product tollgate --scratch-path "$SCRATCH_PATH" 2>&1 | tail -n 20 >&2; then
+      echo "build failed" >&2; exit 1
+    fi
+  fi
+  [ -x "$TOLLGATE_BIN" ] || { echo "no gateway binary at $TOLLGATE_BIN (build it, or set TOLLGATE_BIN)" >&2; exit 1; }
+  # The repo's config with quieter logging; relative dirs (budgets, routes, models) resolve from the repo root.
+  sed -E 's/^(  level:)[[:space:]]*[a-z]+/\1 warning/' tollgate.yaml > "$work/tollgate.yaml"
+  grep -qE '^  level: warning' "$work/tollgate.yaml" || { echo "could not set logging.level in the config copy" >&2; exit 1; }
+  export OPENAI_API_KEY=sk-bench
+  export OPENAI_BASE_URL="http://127.0.0.1:$port_upstream/v1"
+  export TOLLGATE_DATA_DIR="$work/data"
+  unset TOLLGATE_REDIS_URL TOLLGATE_ADMIN_KEY || true
+  mkdir -p "$TOLLGATE_DATA_DIR"
+  gateway_key="$("$TOLLGATE_BIN" keys create --config "$work/tollgate.yaml" --name bench | tail -n 1)"
+  [ -n "$gateway_key" ] || { echo "tollgate keys create printed no secret" >&2; exit 1; }
+  "${sut[@]}" "$TOLLGATE_BIN" serve --config "$work/tollgate.yaml" --port "$port_gateway" > "$work/gateway.log" 2>&1 &
+  pids+=($!)
+  gateway_pid=$!
+  for _ in $(seq 1 300); do
+    curl -fs -o /dev/null "http://127.0.0.1:$port_gateway/health/live" && break
+    kill -0 "$gateway_pid" 2>/dev/null || { echo "gateway exited during start-up:" >&2; tail -n 30 "$work/gateway.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  curl -fs -o /dev/null "http://127.0.0.1:$port_gateway/health/live" || { echo "gateway not live after 30 s" >&2; tail -n 30 "$work/gateway.log" >&2; exit 1; }
+fi
+
+# ---------------------------------------------------------------- wrk script + smoke test
+request_body='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello"}]}'
+cat > "$work/request.lua" <<EOF
+wrk.method = "POST"
+wrk.path = "/v1/chat/completions"
+wrk.body = '$request_body'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $gateway_key"
+EOF
+
+url_of() {
+  case "$1" in
+    direct) echo "http://127.0.0.1:$port_upstream" ;;
+    nginx) echo "http://127.0.0.1:$port_nginx" ;;
+    gateway) echo "http://127.0.0.1:$port_gateway" ;;
+  esac
+}
+smoke_failed=()
+for t in "${targets[@]}"; do
+  code="$(curl -s -o "$work/smoke-$t.json" -w '%{http_code}' -X POST "$(url_of "$t")/v1/chat/completions" \
+    -H 'Content-Type: application/json' -H "Authorization: Bearer $gateway_key" -d "$request_body")" || code="curl-failed"
+  cp "$work/smoke-$t.json" "$raw_dir/smoke-$t.json" 2>/dev/null || true
+  if [ "$code" != 200 ]; then
+    smoke_failed+=("$t")
+    echo "warning: $t answered $code to the smoke request: $(head -c 400 "$work/smoke-$t.json" 2>/dev/null)" >&2
+  fi
+done
+
+# ---------------------------------------------------------------- measure
+to_us() { # wrk duration (e.g. 85.00us, 1.23ms, 2.00s) -> microseconds
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+    if (u == "us") f = 1; else if (u == "ms") f = 1000; else if (u == "s") f = 1000000;
+    else if (u == "m") f = 60000000; else if (u == "h") f = 3600000000; else f = -1
+    if (f < 0) print "NaN"; else printf "%.1f", n * f }'
+}
+# parse <file> -> "rps p50_us p99_us requests non2xx socket_errors"
+parse() {
+  local rps p50 p99 reqs non2xx sockerr
+  rps="$(awk '/^Requests\/sec:/ {print $2}' "$1")"
+  p50="$(to_us "$(awk '$1 == "50%" {print $2}' "$1")")"
+  p99="$(to_us "$(awk '$1 == "99%" {print $2}' "$1")")"
+  reqs="$(awk '/requests in/ {print $1}' "$1")"
+  non2xx="$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$1")"
+  sockerr="$(awk '/Socket errors:/ {s = 0; for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+,?$/) s += $i; print s}' "$1")"
+  echo "${rps:-NaN} ${p50:-NaN} ${p99:-NaN} ${reqs:-0} ${non2xx:-0} ${sockerr:-0}"
+}
+
+threads_for() { if [ "$1" -ge 2 ]; then echo 2; else echo 1; fi; }
+
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+if awk -v l="${load_start%% *}" 'BEGIN { exit !(l > 1.0) }'; then
+  echo "warning: load average is $load_start before the benchmark; other work on these cores skews the numbers" >&2
+fi
+# CPU accounting, to tell whether something else ran during a measurement. All values in clock ticks.
+# machine: "busy steal total" summed over all CPUs (busy = user+nice+system; irq/softirq left out).
+cpu_machine() { awk '/^cpu / { print $2 + $3 + $4, $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
+# ours: user+system time of every live process in this script's process group (the servers, wrk,
+# the script) plus the time of the script's reaped children (finished wrk runs).
+own_pgrp="$(awk '{ sub(/^.*\) /, ""); print $3 }' /proc/$$/stat)"
+cpu_ours() {
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v pg="$own_pgrp" -v self="$$" '
+    { pid = $1; line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
+      if (f[3] == pg) t += f[12] + f[13]
+      if (pid == self) t += f[14] + f[15] }
+    END { print t + 0 }'
+}
+# Busy CPUs (in cores) over a 2 s window; used by --wait-idle while our servers are idle.
+busy_cores_now() {
+  local a b
+  a="$(cpu_machine)"; sleep 2; b="$(cpu_machine)"
+  awk -v a="$a" -v b="$b" -v n="$ncpu" 'BEGIN { split(a, x, " "); split(b, y, " ")
+    printf "%.2f", (y[1] - x[1]) / ((y[3] - x[3]) / n) }'
+}
+wait_until_idle() {
+  local busy waited=0 said=0
+  while :; do
+    busy="$(busy_cores_now)"
+    awk -v b="$busy" 'BEGIN { exit !(b < 0.15) }' && return 0
+    if [ "$said" -eq 0 ]; then echo "waiting for the machine to go idle ($busy cores busy)..." >&2; said=1; fi
+    waited=$((waited + 2))
+    if [ "$waited" -ge "${WAIT_IDLE_MAX:-1800}" ]; then
+      echo "warning: still $busy cores busy after ${WAIT_IDLE_MAX:-1800} s; measuring anyway" >&2; return 0
+    fi
+    sleep 8; waited=$((waited + 8))
+  done
+}
+
+declare -A results   # [target,c,round] = "rps p50 p99 reqs non2xx sockerr other_cores steal_cores"
+total_runs=$(( ROUNDS * ${#concurrencies[@]} * ${#targets[@]} ))
+run_no=0
+echo "layout: servers + canned upstream on CPU $SUT_CPU, wrk on CPU $WRK_CPU; ${ROUNDS} rounds x ${WARMUP}s warm-up + ${DURATION}s measured" >&2
+for round in $(seq 1 "$ROUNDS"); do
+  for c in "${concurrencies[@]}"; do
+    for t in "${targets[@]}"; do
+      run_no=$((run_no + 1))
+      th="$(threads_for "$c")"
+      url="$(url_of "$t")/v1/chat/completions"
+      [ "$wait_idle" -eq 1 ] && wait_until_idle
+      "${load[@]}" wrk -t"$th" -c"$c" -d"${WARMUP}s" -s "$work/request.lua" "$url" > /dev/null 2>&1 || true
+      raw="$raw_dir/$t-c$c-r$round.txt"
+      m0="$(cpu_machine)"; o0="$(cpu_ours)"
+      "${load[@]}" wrk -t"$th" -c"$c" -d"${DURATION}s" --latency -s "$work/request.lua" "$url" > "$raw" 2>&1 || true
+      m1="$(cpu_machine)"; o1="$(cpu_ours)"
+      # other = machine busy time not spent by our processes, in cores (1.0 = one whole core)
+      other="$(awk -v a="$m0" -v b="$m1" -v oa="$o0" -v ob="$o1" -v n="$ncpu" 'BEGIN { split(a, x, " "); split(b, y, " ")
+        w = (y[3] - x[3]) / n; o = ((y[1] - x[1]) - (ob - oa)) / w; if (o < 0) o = 0
+        printf "%.2f %.2f", o, (y[2] - x[2]) / w }')"
+      results[$t,$c,$round]="$(parse "$raw") $other"
+      read -r rps p50 p99 reqs non2xx sockerr other_cores steal_cores <<< "${results[$t,$c,$round]}"
+      printf '[%2d/%d] round %d  %-7s c=%-2d  %10s rps  p50 %8s us  p99 %9s us  non-2xx %s  socket errors %s  other CPU %s cores  steal %s\n' \
+        "$run_no" "$total_runs" "$round" "$t" "$c" "$rps" "$p50" "$p99" "$non2xx" "$sockerr" "$other_cores" "$steal_cores" >&2
+    done
+  done
+done
+
+load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR] = $1} END {
+  if (NR == 0) { print "NaN"; exit }
+  if (NR % 2) printf "%.1f", a[(NR + 1) / 2]; else printf "%.1f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+field() { # target c index(1-based) -> values over rounds
+  local vals="" r
+  for r in $(seq 1 "$ROUNDS"); do vals+=" $(echo "${results[$1,$2,$r]}" | awk -v i="$3" '{print $i}')"; done
+  echo "$vals"
+}
+sum_field() { field "$@" | tr ' ' '\n' | awk '{s += $1} END {print s + 0}'; }
+declare -A med
+for t in "${targets[@]}"; do
+  for c in "${concurrencies[@]}"; do
+    med[$t,$c,rps]="$(field "$t" "$c" 1 | median)"
+    med[$t,$c,p50]="$(field "$t" "$c" 2 | median)"
+    med[$t,$c,p99]="$(field "$t" "$c" 3 | median)"
+    med[$t,$c,reqs]="$(sum_field "$t" "$c" 4)"
+    med[$t,$c,non2xx]="$(sum_field "$t" "$c" 5)"
+    med[$t,$c,sockerr]="$(sum_field "$t" "$c" 6)"
+    other_max="$(field "$t" "$c" 7 | tr ' ' '\n' | awk -v m="${other_max:-0}" 'NF { if ($1 > m) m = $1 } END { print m }')"
+  done
+done
+calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+
+# ---------------------------------------------------------------- report
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo uncommitted)"
+if [ "$commit" != uncommitted ] && [ -n "$(git status --porcelain 2>/dev/null | grep -v '^?? bench/' || true)" ]; then
+  commit="$commit (working tree has uncommitted changes)"
+fi
+cpu_model="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || echo unknown)"
+{
+  echo "# Tollgate overhead benchmark"
+  echo
+  echo "- Commit: \`$commit\`"
+  echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+  echo "- Host: $ncpu x $cpu_model; $(nginx -v 2>&1 | sed 's/^nginx version: //'); $(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}')"
+  if has_target gateway; then
+    echo "- Gateway: \`$TOLLGATE_BIN\` (built $(date -u -r "$TOLLGATE_BIN" '+%Y-%m-%d %H:%M UTC')), logging.level warning, no Redis"
+  fi
+  echo "- Layout: canned upstream and the server under test pinned to CPU $SUT_CPU, wrk pinned to CPU $WRK_CPU (taskset); identical for all targets"
+  echo "- Request: POST /v1/chat/completions, ${#request_body}-byte body; canned response ${#completion} bytes; keep-alive everywhere"
+  echo "- Load average (1/5/15 min): $load_start at start, $load_end at end (the benchmark itself adds about 1-2)"
+  echo "- Other processes' CPU during measured runs: at most $other_max cores (see All rounds)$(awk -v m="$other_max" 'BEGIN { if (m > 0.1) printf " — **something else was running; treat these numbers with suspicion**" }')"
+  echo "- Runs: $ROUNDS interleaved rounds; each run = ${WARMUP}s warm-up + ${DURATION}s measured; wrk -t1 -c1 and -t2 -c32; values are the median of the rounds"
+  echo
+  echo "| Target | Concurrency | RPS | p50 (µs) | p99 (µs) | Requests | Non-2xx | Socket errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  for c in "${concurrencies[@]}"; do
+    for t in "${targets[@]}"; do
+      printf '| %s | %s | %.0f | %.0f | %.0f | %s | %s | %s |\n' "$t" "$c" "${med[$t,$c,rps]}" "${med[$t,$c,p50]}" "${med[$t,$c,p99]}" \
+        "${med[$t,$c,reqs]}" "${med[$t,$c,non2xx]}" "${med[$t,$c,sockerr]}"
+    done
+  done
+  echo
+  echo "## Ratios"
+  echo
+  if has_target direct && has_target nginx; then
+    echo "- nginx RPS / direct RPS at c=32: $(calc '%.2f' "${med[nginx,32,rps]} / ${med[direct,32,rps]}")"
+    echo "- nginx added p50 at c=1: $(calc '%+.0f' "${med[nginx,1,p50]} - ${med[direct,1,p50]}") µs"
+    echo "- nginx added p99 at c=1: $(calc '%+.0f' "${med[nginx,1,p99]} - ${med[direct,1,p99]}") µs"
+  fi
+  if has_target gateway && has_target nginx; then
+    ratio="$(calc '%.2f' "${med[gateway,32,rps]} / ${med[nginx,32,rps]}")"
+    verdict="$(awk -v r="$ratio" 'BEGIN { print (r >= 0.5 ? "PASS" : "FAIL") }')"
+    echo "- **gateway RPS / nginx RPS at c=32: $ratio** (target >= 0.50: $verdict)"
+  fi
+  if has_target gateway && has_target direct; then
+    echo "- gateway RPS / direct RPS at c=32: $(calc '%.2f' "${med[gateway,32,rps]} / ${med[direct,32,rps]}")"
+    added="$(calc '%.0f' "${med[gateway,1,p50]} - ${med[direct,1,p50]}")"
+    verdict="$(awk -v a="$added" 'BEGIN { print (a <= 100 ? "PASS" : "FAIL") }')"
+    echo "- **gateway added p50 at c=1: $(calc '%+.0f' "$added") µs** (target <= 100 µs: $verdict)"
+    echo "- gateway added p99 at c=1: $(calc '%+.0f' "${med[gateway,1,p99]} - ${med[direct,1,p99]}") µs"
+  fi
+  problems=0
+  for t in "${targets[@]}"; do
+    for c in "${concurrencies[@]}"; do
+      if [ "${med[$t,$c,non2xx]}" != 0 ] || [ "${med[$t,$c,sockerr]}" != 0 ]; then problems=1; fi
+    done
+  done
+  if [ "$problems" -eq 1 ] || [ ${#smoke_failed[@]} -gt 0 ]; then
+    echo
+    echo "**Warning:** some runs had non-2xx responses or socket errors; their RPS and latencies do not measure the proxy path."
+    for t in "${smoke_failed[@]}"; do
+      echo "- smoke request to $t: \`$(head -c 300 "$raw_dir/smoke-$t.json" 2>/dev/null | tr '\n' ' ')\`"
+    done
+  fi
+  echo
+  echo "<details><summary>All rounds</summary>"
+  echo
+  echo "| Target | Concurrency | Round | RPS | p50 (µs) | p99 (µs) | Non-2xx | Other CPU (cores) | Steal (cores) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for c in "${concurrencies[@]}"; do
+    for t in "${targets[@]}"; do
+      for r in $(seq 1 "$ROUNDS"); do
+        read -r rps p50 p99 reqs non2xx sockerr other_cores steal_cores <<< "${results[$t,$c,$r]}"
+        printf '| %s | %s | %s | %.0f | %.0f | %.0f | %s | %s | %s |\n' "$t" "$c" "$r" "$rps" "$p50" "$p99" "$non2xx" "$other_cores" "$steal_cores"
+      done
+    done
+  done
+  echo
+  echo "</details>"
+  echo
+  echo "Raw wrk output, configs and logs: \`bench/out/overhead-$stamp/\`"
+} > "$report"
+
+if has_target gateway; then
+  echo "--- gateway stderr (last 20 lines, level warning)" >> "$raw_dir/gateway-tail.txt"
+  tail -n 20 "$work/gateway.log" >> "$raw_dir/gateway-tail.txt" 2>/dev/null || true
+  if [ -s "$work/gateway.log" ]; then
+    echo "note: the gateway logged $(wc -l < "$work/gateway.log") line(s) at warning or above; see $raw_dir/gateway.log" >&2
+  fi
+fi
+echo >&2
+cat "$report"
+echo >&2
+echo "written: $report" >&2

@@ -1,0 +1,130 @@
+"""Drives a live Tollgate with the official OpenAI Python SDK.
+
+Usage: python openai_sdk_test.py BASE_URL GATEWAY_KEY
+Prints one line per check and a closing 'N passed, N failed' line; exits 1 on any failure.
+"""
+import sys
+import traceback
+
+import openai
+
+BASE_URL, KEY = sys.argv[1], sys.argv[2]
+client = openai.OpenAI(base_url=BASE_URL, api_key=KEY, max_retries=0, timeout=30)
+results = []
+
+
+def check(name):
+    def wrap(fn):
+        try:
+            fn()
+            results.append((name, None))
+            print(f"PASS {name}")
+        except Exception:  # noqa: BLE001 - report every failure and keep going
+            results.append((name, traceback.format_exc()))
+            print(f"FAIL {name}\n{traceback.format_exc()}")
+        return fn
+    return wrap
+
+
+@check("chat completion")
+def _():
+    completion = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hello sdk"}]
+    )
+    assert completion.choices[0].message.content == "Echo: hello sdk", completion
+    assert completion.usage.total_tokens > 0
+    raw = client.chat.completions.with_raw_response.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert raw.headers["x-tollgate-model"] == "gpt-4o-mini"
+    assert raw.headers["x-tollgate-request-id"]
+
+
+@check("chat completion stream")
+def _():
+    stream = client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "stream these words"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    text, usage = "", None
+    for chunk in stream:
+        if chunk.choices:
+            text += chunk.choices[0].delta.content or ""
+        if chunk.usage:
+            usage = chunk.usage
+    assert text == "Echo: stream these words", text
+    assert usage is not None and usage.completion_tokens > 0
+
+
+@check("unknown parameters pass through")
+def _():
+    completion = client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "x"}],
+        seed=7,
+        extra_body={"future_param": {"a": 1}},
+    )
+    assert completion.choices[0].message.content == "Echo: x"
+
+
+@check("embeddings (provider)")
+def _():
+    result = client.embeddings.create(model="text-embedding-3-small", input=["one", "two"])
+    assert len(result.data) == 2 and len(result.data[0].embedding) > 0
+
+
+@check("embeddings (local model, base64 default of the SDK)")
+def _():
+    result = client.embeddings.create(model="local/all-MiniLM-L6-v2", input=["a cat sat", "a dog ran"])
+    assert len(result.data) == 2
+    vector = result.data[0].embedding
+    assert len(vector) == 384, len(vector)
+    norm = sum(v * v for v in vector) ** 0.5
+    assert abs(norm - 1) < 1e-3, norm
+    assert result.usage.prompt_tokens > 0
+
+
+@check("models")
+def _():
+    ids = [model.id for model in client.models.list()]
+    assert "gpt-4o-mini" in ids, ids
+
+
+@check("bad key is AuthenticationError")
+def _():
+    bad = openai.OpenAI(base_url=BASE_URL, api_key="tg-wrong", max_retries=0)
+    try:
+        bad.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+    except openai.AuthenticationError as error:
+        assert error.status_code == 401
+        assert error.code == "invalid_api_key", error.body
+    else:
+        raise AssertionError("expected AuthenticationError")
+
+
+@check("unknown model is NotFoundError")
+def _():
+    try:
+        client.chat.completions.create(model="no-such-model", messages=[{"role": "user", "content": "x"}])
+    except openai.NotFoundError as error:
+        assert error.code == "model_not_found"
+    else:
+        raise AssertionError("expected NotFoundError")
+
+
+@check("bad request is BadRequestError")
+def _():
+    try:
+        client.chat.completions.create(model="gpt-4o-mini", messages=[])
+    except openai.BadRequestError as error:
+        assert error.param == "messages", error.body
+    else:
+        raise AssertionError("expected BadRequestError")
+
+
+passed = sum(1 for _, failure in results if failure is None)
+failed = len(results) - passed
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

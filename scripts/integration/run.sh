@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs the official OpenAI Python SDK against a live gateway in front of the fake provider.
+# Expects a debug build (swift build) to exist; creates its own venv, data dir and key.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+bin="$(swift build --show-bin-path)"
+venv="$root/.build/sdk-venv"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install --quiet --disable-pip-version-check 'openai>=1.50,<3'
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+provider_key="sk-integration-$(date +%s)"
+FAKE_PROVIDER_KEY="$provider_key" "$bin/fake-provider" > "$work/provider.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q '^port=' "$work/provider.out" 2>/dev/null && break; sleep 0.1; done
+provider_port="$(sed -n 's/^port=//p' "$work/provider.out")"
+[ -n "$provider_port" ] || { echo "fake provider did not start"; cat "$work/provider.out"; exit 1; }
+
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+export OPENAI_BASE_URL="http://127.0.0.1:$provider_port/v1" OPENAI_API_KEY="$provider_key" TOLLGATE_DATA_DIR="$work/data"
+secret="$("$bin/tollgate" keys create --name sdk-integration | tail -n 1)"
+"$bin/tollgate" serve --port "$port" > "$work/gateway.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health/live" >/dev/null 2>&1 && break; sleep 0.1; done
+
+status=0
+"$venv/bin/python" scripts/integration/openai_sdk_test.py "http://127.0.0.1:$port/v1" "$secret" || status=$?
+if grep -q "$provider_key" "$work/gateway.log"; then
+  echo "FAIL the provider key appeared in the gateway log"; status=1
+fi
+if [ "$status" -ne 0 ]; then echo "--- gateway log"; tail -n 50 "$work/gateway.log"; fi
+exit "$status"
