@@ -56,7 +56,6 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
-            exclude: ["Routing"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -101,11 +100,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(
+            name: "routing-bench",
+            dependencies: ["TollgateCore"],
+            path: "bench/routing",
+            exclude: ["run.sh"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
         .testTarget(
             name: "TollgateCoreTests",
             dependencies: ["TollgateCore"],
-            exclude: ["Routing"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -10,6 +10,9 @@ Writes, into the fixtures folder:
   golden-minilm.json   ~50 tricky sentences: text, token ids, embedding (6 decimals)
   tiny.safetensors     a few small tensors (F32, F16, I64) for the reader's tests,
                        written by the `safetensors` package when it is installed
+  tiny-bert-cls/       a random 2-layer BERT (hidden 32) in the other supported layout:
+                       F16 weights named `bert.*`, vocab.txt without tokenizer.json, CLS
+                       pooling, max_seq_length 16; with its golden.json (ids and vectors)
 
 Usage:
   scripts/setup-model.sh
@@ -222,6 +225,70 @@ def write_tiny_safetensors(out: Path) -> None:
     print(f"wrote {out / 'tiny.safetensors'}", file=sys.stderr)
 
 
+TINY_WORDS = [
+    "the", "cat", "sat", "on", "mat", "hello", "world", "embed", "##ding", "##s", "cafe", "un", "##believ", "##able",
+]
+
+
+def write_tiny_model(out: Path) -> None:
+    """A tiny random BERT exercising F16 weights, a `bert.` prefix, vocab.txt and CLS pooling."""
+    try:
+        from safetensors.numpy import save_file
+        from tokenizers import BertWordPieceTokenizer
+    except ImportError:
+        print("safetensors not installed: tiny-bert-cls left as is", file=sys.stderr)
+        return
+    d = out / "tiny-bert-cls"
+    (d / "1_Pooling").mkdir(parents=True, exist_ok=True)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + list("abcdefghijklmnopqrstuvwxyz0123456789.,!?'")
+    vocab += ["##" + c for c in "abcdefghijklmnopqrstuvwxyz"] + TINY_WORDS
+    (d / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    (d / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": True, "tokenize_chinese_chars": True}))
+    (d / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 16, "do_lower_case": False}))
+    (d / "1_Pooling" / "config.json").write_text(json.dumps({"word_embedding_dimension": 32, "pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}))
+    h, inter, layers = 32, 64, 2
+    cfg = {"model_type": "bert", "hidden_size": h, "num_hidden_layers": layers, "num_attention_heads": 4, "intermediate_size": inter,
+           "max_position_embeddings": 64, "type_vocab_size": 2, "vocab_size": len(vocab), "layer_norm_eps": 1e-12, "hidden_act": "gelu"}
+    (d / "config.json").write_text(json.dumps(cfg, indent=2))
+    rng = np.random.default_rng(6)
+    t = {}
+    def mat(*shape, scale=0.3):
+        return (rng.standard_normal(shape) * scale).astype(np.float16)
+    t["bert.embeddings.word_embeddings.weight"] = mat(len(vocab), h, scale=1.0)
+    t["bert.embeddings.position_embeddings.weight"] = mat(64, h, scale=0.5)
+    t["bert.embeddings.token_type_embeddings.weight"] = mat(2, h, scale=0.5)
+    t["bert.embeddings.LayerNorm.weight"] = (1 + mat(h, scale=0.1)).astype(np.float16)
+    t["bert.embeddings.LayerNorm.bias"] = mat(h, scale=0.1)
+    for i in range(layers):
+        p = f"bert.encoder.layer.{i}."
+        for name in ("query", "key", "value"):
+            t[p + f"attention.self.{name}.weight"] = mat(h, h)
+            t[p + f"attention.self.{name}.bias"] = mat(h, scale=0.1)
+        t[p + "attention.output.dense.weight"] = mat(h, h)
+        t[p + "attention.output.dense.bias"] = mat(h, scale=0.1)
+        t[p + "intermediate.dense.weight"] = mat(inter, h)
+        t[p + "intermediate.dense.bias"] = mat(inter, scale=0.1)
+        t[p + "output.dense.weight"] = mat(h, inter)
+        t[p + "output.dense.bias"] = mat(h, scale=0.1)
+        for ln in ("attention.output.LayerNorm", "output.LayerNorm"):
+            t[p + ln + ".weight"] = (1 + mat(h, scale=0.1)).astype(np.float16)
+            t[p + ln + ".bias"] = mat(h, scale=0.1)
+    save_file(t, str(d / "model.safetensors"), metadata={"format": "pt"})
+
+    tok = BertWordPieceTokenizer(str(d / "vocab.txt"), lowercase=True)
+    tok.enable_truncation(16)
+    bert = Bert(d)
+    cases = []
+    for text in ["The cat sat on the mat.", "Hello, World! Embeddings", "Unbelievable café", "", "xyz? 42",
+                 "the cat sat on the mat and the cat sat on the mat again and again"]:
+        ids = tok.encode(text).ids
+        cases.append({"text": text, "ids": ids, "embedding": [round(float(v), 6) for v in bert.embed(ids)]})
+    (d / "golden.json").write_text(json.dumps({"model": d.name, "maxTokens": 16, "cases": cases}, ensure_ascii=False) + "\n")
+    for f in d.rglob("*"):
+        f.chmod(0o755 if f.is_dir() else 0o644)
+    print(f"wrote {d}", file=sys.stderr)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", type=Path, default=REPO / "models" / "all-MiniLM-L6-v2")
@@ -233,6 +300,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     write_golden(args.model, args.out)
     write_tiny_safetensors(args.out)
+    write_tiny_model(args.out)
     return 0
 
 

@@ -18,6 +18,9 @@ extension UpstreamClient {
         /// Proxy URL for all transfers; nil for none (the `http_proxy` family of
         /// environment variables is ignored).
         public var proxy: String?
+        /// PEM file of CA certificates to verify upstream TLS servers with; nil for the
+        /// system's bundle.
+        public var caBundlePath: String?
 
         public init(
             maxConnectionsPerHost: Int = 128,
@@ -26,7 +29,8 @@ extension UpstreamClient {
             bodyBufferHighWatermark: Int = 256 * 1024,
             bodyBufferLowWatermark: Int = 64 * 1024,
             handlePoolSize: Int = 64,
-            proxy: String? = nil
+            proxy: String? = nil,
+            caBundlePath: String? = nil
         ) {
             self.maxConnectionsPerHost = maxConnectionsPerHost
             self.maxTotalConnections = maxTotalConnections
@@ -35,6 +39,7 @@ extension UpstreamClient {
             self.bodyBufferLowWatermark = bodyBufferLowWatermark
             self.handlePoolSize = handlePoolSize
             self.proxy = proxy
+            self.caBundlePath = caBundlePath
         }
     }
 }

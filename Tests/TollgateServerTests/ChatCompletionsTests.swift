@@ -13,7 +13,7 @@ import TollgateTestSupport
             let message = choices?.first?["message"] as? [String: Any]
             #expect(message?["content"] as? String == "Echo: hello there")
             #expect(reply.header("X-Tollgate-Model") == "gpt-4o")
-            #expect(reply.header("X-Tollgate-Route") == "direct")
+            #expect(reply.header("X-Tollgate-Route") == "default")
             #expect(reply.header("X-Tollgate-Cache") == "miss")
             #expect(reply.header("X-Tollgate-Fallback") == "none")
             #expect(reply.header("X-Tollgate-Request-Id")?.isEmpty == false)

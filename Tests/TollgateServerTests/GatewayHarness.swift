@@ -18,6 +18,20 @@ struct GatewayHarness: Sendable {
 
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    static let adminKey = "admin-test-secret"
+
+    var routesDirectory: String { self.dataDirectory + "/routes" }
+
+    /// Writes a routing rules file into the gateway's routes directory.
+    func writeRoutes(_ yaml: String, file: String = "10-test.yaml") throws {
+        try FileManager.default.createDirectory(atPath: self.routesDirectory, withIntermediateDirectories: true)
+        try yaml.write(toFile: self.routesDirectory + "/" + file, atomically: true, encoding: .utf8)
+    }
+
+    func adminReload() async throws -> TestHTTPClient.Reply {
+        try await self.http.send("POST", "/admin/reload", headers: [("Authorization", "Bearer \(Self.adminKey)")])
+    }
+
     var auth: [(name: String, value: String)] { [("Authorization", "Bearer \(self.secret)"), ("Content-Type", "application/json")] }
 
     /// `localEmbeddings` loads the in-process model (only the tests that use it pay for it).
@@ -42,9 +56,12 @@ struct GatewayHarness: Sendable {
                     ModelMapping(name: "text-embedding-3-small", provider: "openai", kind: .embedding),
                     ModelMapping(name: "keyless-model", provider: "keyless"),
                     ModelMapping(pattern: "gpt-5*", provider: "openai"),
+                    ModelMapping(pattern: "gpt-4.1*", provider: "openai"),
                 ],
-                budgetsDirectory: dataDirectory + "/budgets"
+                budgetsDirectory: dataDirectory + "/budgets",
+                routesDirectory: dataDirectory + "/routes"
             )
+            config.adminKey = GatewayHarness.adminKey
             config.embeddings.modelDirectory = localEmbeddings
                 ? Self.repositoryRoot.appendingPathComponent("models/all-MiniLM-L6-v2").path
                 : dataDirectory + "/no-model"

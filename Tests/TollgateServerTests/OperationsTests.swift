@@ -12,7 +12,7 @@ import TollgateTestSupport
             let metrics = try await gateway.http.send("GET", "/metrics")
             #expect(metrics.status == 200)
             let text = metrics.text
-            #expect(text.contains(#"tollgate_requests_total{route="chat_completions",model="gpt-4o-mini",status="200"}"#))
+            #expect(text.contains(#"tollgate_requests_total{route="default",model="gpt-4o-mini",status="200"}"#))
             #expect(text.contains("tollgate_request_duration_seconds_bucket"))
             #expect(text.contains("tollgate_upstream_duration_seconds"))
             #expect(text.contains("tollgate_stream_first_byte_seconds"))

@@ -1,7 +1,7 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
 
 /// A request as the test server received it.
 struct ReceivedRequest: Sendable {
@@ -57,14 +57,14 @@ final class TestHTTPServer: Sendable {
 
     let port: Int
     private let handler: Handler
-    private let state = Mutex(Stats())
+    private let state = NIOLockedValueBox(Stats())
 
     private init(port: Int, handler: @escaping Handler) {
         self.port = port
         self.handler = handler
     }
 
-    var stats: Stats { self.state.withLock { $0 } }
+    var stats: Stats { self.state.withLockedValue { $0 } }
 
     func url(_ path: String) -> String { "http://127.0.0.1:\(self.port)\(path)" }
 
@@ -84,34 +84,43 @@ final class TestHTTPServer: Sendable {
                 }
             }
         let server = TestHTTPServer(port: channel.channel.localAddress!.port!, handler: handler)
+        let acceptLoopEnded = Signal()
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                try await channel.executeThenClose { connections in
-                    try await withThrowingDiscardingTaskGroup { handlers in
+                defer { acceptLoopEnded.fire() }
+                try? await withThrowingDiscardingTaskGroup { handlers in
+                    try await channel.executeThenClose { connections in
                         for try await connection in connections {
                             handlers.addTask { await server.serve(connection) }
                         }
                     }
+                    // Before the group waits for the handlers, which end when cancelled.
+                    acceptLoopEnded.fire()
                 }
             }
+            let result: Result<T, any Error>
             do {
-                let result = try await body(server)
-                group.cancelAll()
-                return result
+                result = .success(try await body(server))
             } catch {
-                group.cancelAll()
-                throw error
+                result = .failure(error)
             }
+            // Stop accepting and let the accept loop hand every accepted connection to a
+            // handler (a connection dropped unserved would trip NIOAsyncWriter's check),
+            // then cancel the handlers, which close their connections.
+            try? await channel.channel.close()
+            try? await acceptLoopEnded.wait()
+            group.cancelAll()
+            return try result.get()
         }
     }
 
     private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
-        let id = self.state.withLock { stats -> Int in
+        let id = self.state.withLockedValue { stats -> Int in
             stats.connectionsOpened += 1
             return stats.connectionsOpened - 1
         }
         connection.channel.closeFuture.whenComplete { _ in
-            self.state.withLock { $0.connectionsClosed += 1 }
+            self.state.withLockedValue { $0.connectionsClosed += 1 }
         }
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
@@ -132,7 +141,7 @@ final class TestHTTPServer: Sendable {
                         body: body,
                         connection: id
                     )
-                    self.state.withLock { $0.requests.append(request) }
+                    self.state.withLockedValue { $0.requests.append(request) }
                     try await self.handler(request, ResponseWriter(outbound: outbound))
                 }
             }

@@ -1,6 +1,6 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
-import Synchronization
 import Testing
 
 @testable import TollgateUpstream
@@ -97,14 +97,14 @@ final class Signal: Sendable {
 
 /// A value shared between a server handler and the test.
 final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
+    private let box: NIOLockedValueBox<Value>
 
     init(_ value: Value) {
-        self.mutex = Mutex(value)
+        self.box = NIOLockedValueBox(value)
     }
 
     var value: Value {
-        get { self.mutex.withLock { $0 } }
-        set { self.mutex.withLock { $0 = newValue } }
+        get { self.box.withLockedValue { $0 } }
+        set { self.box.withLockedValue { $0 = newValue } }
     }
 }

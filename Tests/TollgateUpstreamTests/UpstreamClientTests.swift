@@ -1,6 +1,5 @@
 import NIOCore
 import NIOHTTP1
-import Synchronization
 import Testing
 
 @testable import TollgateUpstream
@@ -21,7 +20,7 @@ struct UpstreamClientTests {
         try await TestHTTPServer.with(Self.echo) { server in
             try await withClient { client in
                 let response = try await client.execute(
-                    UpstreamRequest(url: server.url("/echo"), headers: [("X-Test", "abc")])
+                    UpstreamRequest(url: server.url("/echo"), headers: [("X-Test", "abc"), ("X-Empty", "")])
                 )
                 #expect(response.status == 200)
                 #expect(response.header("x-method") == "GET")
@@ -31,6 +30,7 @@ struct UpstreamClientTests {
 
                 let received = try #require(server.stats.requests.first)
                 #expect(received.method == "GET")
+                #expect(received.headers["x-empty"] == [""])
                 // curl adds nothing the caller did not ask for.
                 #expect(received.headers["accept"].isEmpty)
                 #expect(received.headers["expect"].isEmpty)
@@ -95,6 +95,22 @@ struct UpstreamClientTests {
                 #expect(response.header("retry-after") == "7")
                 #expect(response.headers.contains { $0.name == "Retry-After" && $0.value == "7" })
                 #expect(String(buffer: try await response.collectBody(upTo: 1024)) == #"{"error":"rate_limited"}"#)
+            }
+        }
+    }
+
+    @Test func interimResponsesAreSkipped() async throws {
+        let handler: TestHTTPServer.Handler = { _, writer in
+            try await writer.head(HTTPResponseStatus(statusCode: 103), [("Link", "</style.css>; rel=preload")])
+            try await writer.respond(.created, [("X-Final", "yes")], body: ByteBuffer(string: "done"))
+        }
+        try await TestHTTPServer.with(handler) { server in
+            try await withClient { client in
+                let response = try await client.execute(UpstreamRequest(url: server.url("/")))
+                #expect(response.status == 201)
+                #expect(response.header("x-final") == "yes")
+                #expect(response.header("link") == nil)
+                #expect(String(buffer: try await response.collectBody(upTo: 100)) == "done")
             }
         }
     }

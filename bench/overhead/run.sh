@@ -3,8 +3,9 @@
 #
 #   bench/overhead/run.sh [--no-build] [--only direct,nginx,gateway] [--wait-idle]
 #
-# --wait-idle: before each run, wait (up to WAIT_IDLE_MAX s, 1800) until the machine is idle
-# (for shared machines where builds come and go).
+# --wait-idle: for shared machines where builds come and go. Before each run, wait (up to
+# WAIT_IDLE_MAX s, 1800) until the machine is idle, and redo a run (up to RETRIES times, 5) when
+# other processes or hypervisor steal took more than 0.1 core during it.
 #
 # Environment (all optional):
 #   DURATION=10      measured seconds per run          WARMUP=3    warm-up seconds per run
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
     --wait-idle) wait_idle=1 ;;
     --only) only="${2:?--only needs a list, e.g. direct,nginx}"; shift ;;
     --only=*) only="${1#--only=}" ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -280,18 +281,22 @@ load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 if awk -v l="${load_start%% *}" 'BEGIN { exit !(l > 1.0) }'; then
   echo "warning: load average is $load_start before the benchmark; other work on these cores skews the numbers" >&2
 fi
-# CPU accounting, to tell whether something else ran during a measurement. All values in clock ticks.
-# machine: "busy steal total" summed over all CPUs (busy = user+nice+system; irq/softirq left out).
-cpu_machine() { awk '/^cpu / { print $2 + $3 + $4, $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
-# ours: user+system time of every live process in this script's process group (the servers, wrk,
-# the script) plus the time of the script's reaped children (finished wrk runs).
+# CPU accounting, to tell whether something else ran during a measurement (values in clock ticks).
+# machine: "busy steal total" summed over all CPUs (busy = user+nice+system+irq+softirq).
+cpu_machine() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat; }
+# others: "pid starttime ticks" for every user-space process outside this script's process group,
+# ticks = own + reaped children's user+system time (so short-lived compiler jobs show up in their
+# parent once they finish).
 own_pgrp="$(awk '{ sub(/^.*\) /, ""); print $3 }' /proc/$$/stat)"
-cpu_ours() {
-  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v pg="$own_pgrp" -v self="$$" '
+cpu_others() {
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v pg="$own_pgrp" '
     { pid = $1; line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
-      if (f[3] == pg) t += f[12] + f[13]
-      if (pid == self) t += f[14] + f[15] }
-    END { print t + 0 }'
+      if (f[3] == pg || pid == 2 || f[2] == 2) next          # ours, or a kernel thread
+      print pid, f[20], f[12] + f[13] + f[14] + f[15] }'
+}
+# Ticks used by other processes between two cpu_others snapshots (files).
+others_delta() {
+  awk 'NR == FNR { t[$1 " " $2] = $3; next } { k = $1 " " $2; d += (k in t) ? $3 - t[k] : $3 } END { print d + 0 }' "$1" "$2"
 }
 # Busy CPUs (in cores) over a 2 s window; used by --wait-idle while our servers are idle.
 busy_cores_now() {
@@ -324,20 +329,30 @@ for round in $(seq 1 "$ROUNDS"); do
       run_no=$((run_no + 1))
       th="$(threads_for "$c")"
       url="$(url_of "$t")/v1/chat/completions"
-      [ "$wait_idle" -eq 1 ] && wait_until_idle
-      "${load[@]}" wrk -t"$th" -c"$c" -d"${WARMUP}s" -s "$work/request.lua" "$url" > /dev/null 2>&1 || true
-      raw="$raw_dir/$t-c$c-r$round.txt"
-      m0="$(cpu_machine)"; o0="$(cpu_ours)"
-      "${load[@]}" wrk -t"$th" -c"$c" -d"${DURATION}s" --latency -s "$work/request.lua" "$url" > "$raw" 2>&1 || true
-      m1="$(cpu_machine)"; o1="$(cpu_ours)"
-      # other = machine busy time not spent by our processes, in cores (1.0 = one whole core)
-      other="$(awk -v a="$m0" -v b="$m1" -v oa="$o0" -v ob="$o1" -v n="$ncpu" 'BEGIN { split(a, x, " "); split(b, y, " ")
-        w = (y[3] - x[3]) / n; o = ((y[1] - x[1]) - (ob - oa)) / w; if (o < 0) o = 0
-        printf "%.2f %.2f", o, (y[2] - x[2]) / w }')"
-      results[$t,$c,$round]="$(parse "$raw") $other"
-      read -r rps p50 p99 reqs non2xx sockerr other_cores steal_cores <<< "${results[$t,$c,$round]}"
-      printf '[%2d/%d] round %d  %-7s c=%-2d  %10s rps  p50 %8s us  p99 %9s us  non-2xx %s  socket errors %s  other CPU %s cores  steal %s\n' \
-        "$run_no" "$total_runs" "$round" "$t" "$c" "$rps" "$p50" "$p99" "$non2xx" "$sockerr" "$other_cores" "$steal_cores" >&2
+      attempt=0
+      while :; do
+        attempt=$((attempt + 1))
+        [ "$wait_idle" -eq 1 ] && wait_until_idle
+        "${load[@]}" wrk -t"$th" -c"$c" -d"${WARMUP}s" -s "$work/request.lua" "$url" > /dev/null 2>&1 || true
+        raw="$raw_dir/$t-c$c-r$round.txt"
+        cpu_others > "$work/others.0"; m0="$(cpu_machine)"
+        "${load[@]}" wrk -t"$th" -c"$c" -d"${DURATION}s" --latency -s "$work/request.lua" "$url" > "$raw" 2>&1 || true
+        m1="$(cpu_machine)"; cpu_others > "$work/others.1"
+        # CPU used meanwhile by processes that are not ours, and hypervisor steal, in cores (1.0 = a whole
+        # core). "Other" over-counts a little: a parent reaping a child adds all of the child's time.
+        other="$(awk -v a="$m0" -v b="$m1" -v o="$(others_delta "$work/others.0" "$work/others.1")" -v n="$ncpu" '
+          BEGIN { split(a, x, " "); split(b, y, " "); w = (y[3] - x[3]) / n; o /= w; if (o > n) o = n
+                  printf "%.2f %.2f", o, (y[2] - x[2]) / w }')"
+        results[$t,$c,$round]="$(parse "$raw") $other $attempt"
+        read -r rps p50 p99 reqs non2xx sockerr other_cores steal_cores _ <<< "${results[$t,$c,$round]}"
+        printf '[%2d/%d] round %d  %-7s c=%-2d  %10s rps  p50 %8s us  p99 %9s us  non-2xx %s  socket errors %s  other CPU %s cores  steal %s\n' \
+          "$run_no" "$total_runs" "$round" "$t" "$c" "$rps" "$p50" "$p99" "$non2xx" "$sockerr" "$other_cores" "$steal_cores" >&2
+        # With --wait-idle, a run disturbed by other work (or steal) is done again, up to RETRIES times.
+        [ "$wait_idle" -eq 1 ] || break
+        awk -v o="$other_cores" -v s="$steal_cores" 'BEGIN { exit !(o + s > 0.10) }' || break
+        if [ "$attempt" -gt "${RETRIES:-5}" ]; then echo "  still disturbed after $attempt attempts; keeping it" >&2; break; fi
+        echo "  disturbed (other CPU $other_cores cores, steal $steal_cores): measuring again" >&2
+      done
     done
   done
 done
@@ -384,7 +399,7 @@ cpu_model="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/nul
   echo "- Layout: canned upstream and the server under test pinned to CPU $SUT_CPU, wrk pinned to CPU $WRK_CPU (taskset); identical for all targets"
   echo "- Request: POST /v1/chat/completions, ${#request_body}-byte body; canned response ${#completion} bytes; keep-alive everywhere"
   echo "- Load average (1/5/15 min): $load_start at start, $load_end at end (the benchmark itself adds about 1-2)"
-  echo "- Other processes' CPU during measured runs: at most $other_max cores (see All rounds)$(awk -v m="$other_max" 'BEGIN { if (m > 0.1) printf " — **something else was running; treat these numbers with suspicion**" }')"
+  echo "- Other processes' CPU during the kept runs: at most $other_max cores (see All rounds)$([ "$wait_idle" -eq 1 ] && echo "; --wait-idle: runs disturbed by more than 0.1 core were measured again")$(awk -v m="$other_max" 'BEGIN { if (m > 0.1) printf " — **something else was running; treat these numbers with suspicion**" }')"
   echo "- Runs: $ROUNDS interleaved rounds; each run = ${WARMUP}s warm-up + ${DURATION}s measured; wrk -t1 -c1 and -t2 -c32; values are the median of the rounds"
   echo
   echo "| Target | Concurrency | RPS | p50 (µs) | p99 (µs) | Requests | Non-2xx | Socket errors |"
@@ -431,13 +446,13 @@ cpu_model="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/nul
   echo
   echo "<details><summary>All rounds</summary>"
   echo
-  echo "| Target | Concurrency | Round | RPS | p50 (µs) | p99 (µs) | Non-2xx | Other CPU (cores) | Steal (cores) |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| Target | Concurrency | Round | RPS | p50 (µs) | p99 (µs) | Non-2xx | Other CPU (cores) | Steal (cores) | Attempts |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for c in "${concurrencies[@]}"; do
     for t in "${targets[@]}"; do
       for r in $(seq 1 "$ROUNDS"); do
-        read -r rps p50 p99 reqs non2xx sockerr other_cores steal_cores <<< "${results[$t,$c,$r]}"
-        printf '| %s | %s | %s | %.0f | %.0f | %.0f | %s | %s | %s |\n' "$t" "$c" "$r" "$rps" "$p50" "$p99" "$non2xx" "$other_cores" "$steal_cores"
+        read -r rps p50 p99 reqs non2xx sockerr other_cores steal_cores attempts <<< "${results[$t,$c,$r]}"
+        printf '| %s | %s | %s | %.0f | %.0f | %.0f | %s | %s | %s | %s |\n' "$t" "$c" "$r" "$rps" "$p50" "$p99" "$non2xx" "$other_cores" "$steal_cores" "$attempts"
       done
     done
   done

@@ -21,22 +21,22 @@ public struct DeclaredKeysFile: Sendable, Decodable {
     }
 
     /// Loads `keys.yaml` from the budgets directory; no file means no declared keys.
-    public static func load(budgetsDirectory: String, environment: [String: String]) throws(ConfigError) -> [(hash: String, key: GatewayKey)] {
+    public static func load(budgetsDirectory: String, environment: [String: String]) throws(ConfigError) -> [(digest: KeyDigest, key: GatewayKey)] {
         let path = (budgetsDirectory as NSString).appendingPathComponent("keys.yaml")
         guard FileManager.default.fileExists(atPath: path) else { return [] }
         let file = try ConfigLoader.load(DeclaredKeysFile.self, file: path, environment: environment)
-        var result: [(hash: String, key: GatewayKey)] = []
+        var result: [(digest: KeyDigest, key: GatewayKey)] = []
         for (index, declared) in file.keys.enumerated() {
-            let hash: String
+            let digest: KeyDigest
             if let variable = declared.secretEnvironmentVariable {
                 guard let secret = environment[variable], !secret.isEmpty else { continue }  // unset: key disabled
-                hash = KeySecret.hash(secret)
-            } else if let sha256 = declared.secretSHA256 {
-                hash = sha256
+                digest = KeySecret.digest(secret)
+            } else if let sha256 = declared.secretSHA256, let parsed = KeyDigest(hex: sha256) {
+                digest = parsed
             } else {
                 throw ConfigError(file: path, key: "keys[\(index)]", reason: "needs 'secret_env' or 'secret_sha256'")
             }
-            result.append((hash, declared.gatewayKey))
+            result.append((digest, declared.gatewayKey))
         }
         return result
     }

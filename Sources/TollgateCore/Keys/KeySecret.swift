@@ -29,14 +29,19 @@ public enum KeySecret {
 
     /// Lower-case hex SHA-256 of the secret: what the key store keeps.
     public static func hash(_ secret: some StringProtocol) -> String {
-        let digest = SHA256.hash(data: Array(secret.utf8))
-        var hex = ""
-        hex.reserveCapacity(64)
-        for byte in digest {
-            hex.append(Self.hexDigits[Int(byte >> 4)])
-            hex.append(Self.hexDigits[Int(byte & 0x0F)])
+        self.digest(secret).hex
+    }
+
+    /// The SHA-256 of the secret as a small value: a cheap dictionary key for per-request lookups.
+    public static func digest(_ secret: some StringProtocol) -> KeyDigest {
+        var copy = String(secret)
+        let digest = copy.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        return digest.withUnsafeBytes { bytes in
+            KeyDigest(
+                bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+            )
         }
-        return hex
     }
 
     /// The first characters of a secret, safe to show so people can tell keys apart.
@@ -44,5 +49,60 @@ public enum KeySecret {
         String(secret.prefix(self.prefix.count + 6))
     }
 
-    private static let hexDigits: [Character] = Array("0123456789abcdef")
+}
+
+/// A SHA-256 digest of a key secret, held as four words.
+public struct KeyDigest: Hashable, Sendable {
+    private let words: (UInt64, UInt64, UInt64, UInt64)
+
+    init(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) { self.words = (a, b, c, d) }
+
+    public static func == (lhs: KeyDigest, rhs: KeyDigest) -> Bool {
+        lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2 && lhs.words.3 == rhs.words.3
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        // Already uniformly distributed: one word is plenty.
+        hasher.combine(self.words.0)
+    }
+
+    /// Lower-case hex, byte order as SHA-256 prints it.
+    public var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes = [UInt8](repeating: 0, count: 64)
+        withUnsafeBytes(of: self.words) { raw in
+            for (index, byte) in raw.enumerated() {
+                bytes[index * 2] = digits[Int(byte >> 4)]
+                bytes[index * 2 + 1] = digits[Int(byte & 0x0F)]
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension KeyDigest {
+    /// Parses 64 hex digits (as `sha256sum` prints them).
+    public init?(hex: String) {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count == 64 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for index in 0..<32 {
+            guard let high = nibble(utf8[index * 2]), let low = nibble(utf8[index * 2 + 1]) else { return nil }
+            bytes[index] = high << 4 | low
+        }
+        self = bytes.withUnsafeBytes { raw in
+            KeyDigest(
+                raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+            )
+        }
+    }
 }

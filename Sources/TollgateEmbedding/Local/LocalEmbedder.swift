@@ -30,12 +30,12 @@ public final class LocalEmbedder: Embedder {
     ///   - modelName: the name reported to clients; `local/<directory name>` by default.
     ///   - threads: worker threads, each running one batch at a time on one core.
     ///   - maxBatchTokens: tokens per forward pass (bounds each worker's scratch memory,
-    ///     about 14 KB per token for MiniLM).
+    ///     about 15 KB per token for MiniLM).
     /// - Throws: ``EmbeddingError`` with code ``EmbeddingError/Code/modelNotFound`` (naming the
     ///   missing file and ``setupCommand``) when the directory or a required file is missing.
     ///
     /// Sets OpenBLAS to one thread per call (process-wide), so that each worker uses one core.
-    public init(modelDirectory: String, modelName: String? = nil, threads: Int = 1, maxBatchTokens: Int = 2048) throws {
+    public init(modelDirectory: String, modelName: String? = nil, threads: Int = 1, maxBatchTokens: Int = 1024) throws {
         let model = try SentenceModel(directory: modelDirectory)
         openblas_set_num_threads(1)
         self.model = model

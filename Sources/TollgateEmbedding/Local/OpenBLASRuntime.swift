@@ -14,16 +14,22 @@ public enum OpenBLASRuntime {
     /// The kernel set in use, e.g. `SkylakeX`, `Haswell` or `Prescott`.
     public static var coreName: String { String(cString: openblas_get_corename()) }
 
-    /// A warning naming the `OPENBLAS_CORETYPE` to set, when OpenBLAS runs generic kernels on a
-    /// CPU with AVX2 or AVX-512 and no core type was forced; `nil` otherwise.
-    public static var performanceWarning: String? {
+    /// The `OPENBLAS_CORETYPE` to start the process with, when OpenBLAS runs generic kernels on
+    /// a CPU with AVX2 or AVX-512 and no core type was forced; `nil` when the kernels fit.
+    /// (`SkylakeX` is OpenBLAS's AVX-512 kernel set, `Haswell` its AVX2 one.)
+    public static var recommendedCoreType: String? {
         guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
-            genericCores.contains(coreName.lowercased()),
-            let suggested = suggestedCoreType(cpuFlags: cpuFlags())
+            genericCores.contains(coreName.lowercased())
         else { return nil }
-        return "OpenBLAS does not recognise this CPU and runs its generic '\(coreName)' kernels, "
-            + "which make in-process embeddings several times slower; "
-            + "start tollgate with OPENBLAS_CORETYPE=\(suggested)"
+        return suggestedCoreType(cpuFlags: cpuFlags())
+    }
+
+    /// A one-line warning for the start-up log when ``recommendedCoreType`` is set.
+    public static var performanceWarning: String? {
+        recommendedCoreType.map {
+            "OpenBLAS does not recognise this CPU and runs its generic '\(coreName)' kernels, "
+                + "which make in-process embeddings about 4x slower; start tollgate with OPENBLAS_CORETYPE=\($0)"
+        }
     }
 
     /// Kernel sets without AVX2.

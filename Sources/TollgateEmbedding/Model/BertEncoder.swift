@@ -1,5 +1,4 @@
 import COpenBLAS
-import Foundation
 
 /// The BERT forward pass over a batch of token sequences, then pooling and L2 normalisation.
 ///
@@ -119,31 +118,33 @@ struct BertEncoder: Sendable {
     }
 
     /// `output[rows, outputs] = input[rows, inputs] x weight[inputs, outputs]`, row-major: a
-    /// `Linear` layer without its bias, as `cblas_sgemm` `NoTrans x NoTrans` with alpha 1, beta 0.
+    /// `Linear` layer without its bias, as `cblas_sgemm` `NoTrans x NoTrans`.
     ///
-    /// For a few rows, the product is split into column panels of at most `panelFloats`
-    /// weights: OpenBLAS then multiplies each panel in place (its direct and small-matrix
-    /// kernels) while the panel stays in cache, instead of copying the whole weight matrix into
-    /// its packed format for only a handful of rows.
+    /// Up to ``blockedMaxRows`` rows, the product is accumulated over blocks of weight rows of at
+    /// most ``blockFloats`` (contiguous in the `[in, out]` layout): each block is read from memory
+    /// once and multiplied while in cache, and the small output stays in cache between blocks.
+    /// One call would instead have OpenBLAS copy the whole weight matrix into its packed format
+    /// for a handful of rows (bench/embedding measured 1.3-1.8x faster projections for 8-64 rows).
     @inline(__always)
     private func linear(
         _ input: UnsafePointer<Float>, rows: Int, inputs: Int, weight: UnsafePointer<Float>, outputs: Int,
         into output: UnsafeMutablePointer<Float>
     ) {
-        let panel = rows <= Self.panelMaxRows ? max(16, Self.panelFloats / inputs / 16 * 16) : outputs
-        var column = 0
-        while column < outputs {
-            let width = min(panel, outputs - column)
+        let depth = rows <= Self.blockedMaxRows ? max(16, Self.blockFloats / outputs / 16 * 16) : inputs
+        var start = 0
+        while start < inputs {
+            let count = min(depth, inputs - start)
             cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(width), Int32(inputs),
-                1, input, Int32(inputs), weight + column, Int32(outputs), 0, output + column, Int32(outputs)
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(outputs), Int32(count),
+                1, input + start, Int32(inputs), weight + start * outputs, Int32(outputs),
+                start == 0 ? 0 : 1, output, Int32(outputs)
             )
-            column += width
+            start += count
         }
     }
 
-    /// Row counts up to which `linear` splits the weight into panels (tuned in bench/embedding).
-    static let panelMaxRows = Int(ProcessInfo.processInfo.environment["TG_PANEL_ROWS"] ?? "16")!
-    /// Weights per panel: 64 Ki floats, 256 KiB, well inside a core's L2.
-    static let panelFloats = Int(ProcessInfo.processInfo.environment["TG_PANEL_FLOATS"] ?? "65536")!
+    /// Row counts up to which `linear` accumulates over weight blocks.
+    static let blockedMaxRows = 64
+    /// Weights per block: 64 Ki floats, 256 KiB, well inside a core's L2.
+    static let blockFloats = 65_536
 }

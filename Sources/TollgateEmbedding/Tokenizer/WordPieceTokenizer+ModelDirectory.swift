@@ -58,8 +58,8 @@ extension WordPieceTokenizer {
         var ids: [String: Int32] = [:]
         ids.reserveCapacity(rawVocab.count)
         for (token, value) in rawVocab {
-            guard let id = (value as? NSNumber)?.int32Value, id >= 0 else {
-                throw EmbeddingError.invalidModel(file, "vocabulary id of '\(token)' is not a non-negative integer")
+            guard let id = (value as? NSNumber)?.int32Value, id >= 0, id < 1 << 24 else {
+                throw EmbeddingError.invalidModel(file, "vocabulary id of '\(token)' is not an integer in 0..<2^24")
             }
             ids[token] = id
         }

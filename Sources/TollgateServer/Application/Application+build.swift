@@ -42,6 +42,7 @@ public func buildApplication(
         logger: logger
     )
     app.addServices(upstream)
+    app.addServices(RoutesReloader(table: gateway.routing, directory: options.config.routesDirectory, interval: .seconds(1), logger: logger))
     return app
 }
 
@@ -53,6 +54,7 @@ func buildRouter(gateway: Gateway) -> Router<GatewayRequestContext> {
     ChatCompletionsController(gateway: gateway).addRoutes(to: router)
     EmbeddingsController(gateway: gateway).addRoutes(to: router)
     ModelsController(gateway: gateway).addRoutes(to: router)
+    AdminController(gateway: gateway).addRoutes(to: router)
     return router
 }
 

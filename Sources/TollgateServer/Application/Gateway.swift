@@ -15,6 +15,10 @@ public final class Gateway: Sendable {
     let logger: Logger
     let embedder: LocalEmbedderSlot
     let modelCatalog: ModelCatalog
+    let routing: RoutingTable
+    /// The zone request features read the hour and weekday in.
+    let timeZone = TimeZone.current
+    let providerHeaders: [String: (withBody: [(name: String, value: String)], withoutBody: [(name: String, value: String)])]
 
     public init(
         config: GatewayConfig,
@@ -32,6 +36,12 @@ public final class Gateway: Sendable {
         self.logger = logger
         self.embedder = LocalEmbedderSlot(config: config.embeddings, logger: logger)
         self.modelCatalog = ModelCatalog()
+        self.routing = try RoutingTable { () throws(ConfigError) in
+            try RoutingRulesLoader.load(config: config, environment: environment)
+        }
+        self.providerHeaders = self.providers.providers.mapValues { provider in
+            (Self.makeUpstreamHeaders(for: provider, hasBody: true), Self.makeUpstreamHeaders(for: provider, hasBody: false))
+        }
         for (name, reason) in self.providers.availability {
             if let reason {
                 logger.warning("provider unavailable", metadata: ["provider": "\(name)", "reason": "\(reason)"])

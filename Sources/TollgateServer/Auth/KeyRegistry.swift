@@ -7,10 +7,10 @@ import TollgateCore
 /// held in memory; keys from the SQLite store are cached for a short time so a revocation
 /// made by `tollgate keys revoke` in another process takes effect within `cacheTTL`.
 final class KeyRegistry: Sendable {
-    private let declared: [String: GatewayKey]
+    private let declared: [KeyDigest: GatewayKey]
     private let store: KeyStore
     private let cacheTTL: Duration
-    private let cache: Mutex<[String: CacheEntry]>
+    private let cache: Mutex<[KeyDigest: CacheEntry]>
     private static let maxCachedEntries = 10_000
 
     private struct CacheEntry {
@@ -18,8 +18,8 @@ final class KeyRegistry: Sendable {
         var expires: ContinuousClock.Instant
     }
 
-    init(declared: [(hash: String, key: GatewayKey)], store: KeyStore, cacheTTL: Duration = .seconds(2)) {
-        self.declared = Dictionary(declared.map { ($0.hash, $0.key) }, uniquingKeysWith: { first, _ in first })
+    init(declared: [(digest: KeyDigest, key: GatewayKey)], store: KeyStore, cacheTTL: Duration = .seconds(2)) {
+        self.declared = Dictionary(declared.map { ($0.digest, $0.key) }, uniquingKeysWith: { first, _ in first })
         self.store = store
         self.cacheTTL = cacheTTL
         self.cache = Mutex([:])
@@ -42,16 +42,16 @@ final class KeyRegistry: Sendable {
         guard let secret = Self.presentedSecret(in: headers), !secret.isEmpty else { throw .missingKey }
         // Bound the work an attacker can cause with absurd header values.
         guard secret.utf8.count <= 256 else { throw .invalidKey }
-        let hash = KeySecret.hash(secret)
-        if let key = self.declared[hash] { return key }
+        let digest = KeySecret.digest(secret)
+        if let key = self.declared[digest] { return key }
         let now = ContinuousClock.now
-        if let entry = self.cache.withLock({ $0[hash] }), entry.expires > now {
+        if let entry = self.cache.withLock({ $0[digest] }), entry.expires > now {
             guard let key = entry.key, !key.isRevoked else { throw .invalidKey }
             return key
         }
         let key: GatewayKey?
         do {
-            key = try await self.store.lookup(hash: hash)
+            key = try await self.store.lookup(hash: digest.hex)
         } catch {
             throw GatewayError(
                 status: 503, type: "service_unavailable", code: "key_store_unavailable",
@@ -60,7 +60,7 @@ final class KeyRegistry: Sendable {
         }
         self.cache.withLock { cache in
             if cache.count >= Self.maxCachedEntries { cache.removeAll(keepingCapacity: true) }
-            cache[hash] = CacheEntry(key: key, expires: now + self.cacheTTL)
+            cache[digest] = CacheEntry(key: key, expires: now + self.cacheTTL)
         }
         guard let key, !key.isRevoked else { throw .invalidKey }
         return key

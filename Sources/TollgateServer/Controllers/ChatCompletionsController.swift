@@ -9,8 +9,6 @@ import TollgateUpstream
 /// and relays the provider's answer, streaming it chunk by chunk when the client asked to.
 struct ChatCompletionsController {
     let gateway: Gateway
-    static let route = "chat_completions"
-
     func addRoutes(to router: Router<GatewayRequestContext>) {
         router.post("/v1/chat/completions") { request, context in
             try await self.handle(request, context: context)
@@ -23,29 +21,58 @@ struct ChatCompletionsController {
         let body = try await RequestBody.collect(request, limit: self.gateway.config.server.maxBodyBytes)
         var completion = try RequestBody.decode(ChatCompletionRequest.self, from: body)
 
-        guard let resolved = self.gateway.providers.resolve(model: completion.model), resolved.kind == .chat else {
-            throw GatewayError.modelNotFound(completion.model)
+        let rules = self.gateway.routing.rules
+        let requestedModel = completion.model
+        guard rules.isAlias(requestedModel) || self.gateway.providers.resolve(model: requestedModel)?.kind == .chat else {
+            throw GatewayError.modelNotFound(requestedModel)
         }
-        guard key.allows(model: resolved.model) else { throw GatewayError.modelNotAllowed(resolved.model) }
-        let provider = try self.gateway.provider(for: resolved)
+        // The key must allow what the app asked for; the models the ops' rules pick for an
+        // alias or a downgrade are the operator's decision.
+        guard key.allows(model: requestedModel) else { throw GatewayError.modelNotAllowed(requestedModel) }
         let user = completion.user ?? request.headers[.tollgateUser]
+        let tags: RoutingTags
+        do {
+            tags = try RoutingTags.parse(headerValues: request.headers[values: .tollgateTag])
+        } catch {
+            throw GatewayError.invalidRequest("Invalid X-Tollgate-Tag header: \(error.reason)")
+        }
+        let features = RequestFeatures(request: completion, key: key, endUser: user, tags: tags, timeZone: self.gateway.timeZone)
+        let decision = rules.evaluate(features)
+        let target = try self.gateway.target(for: decision)
+        let resolved = target.resolved
+        let provider = try self.gateway.provider(for: resolved)
 
         var logger = context.logger
+        logger[metadataKey: "route"] = .string(decision.route)
         logger[metadataKey: "model"] = .string(resolved.model)
         logger[metadataKey: "key"] = .string(key.id)
         if let user { logger[metadataKey: "user"] = .string(user) }
 
-        // The body goes upstream byte for byte unless the gateway has to change something.
+        // The body goes upstream byte for byte unless the gateway has to change something:
+        // the model (routing or an upstream rename) or the output cap.
         var upstreamBody = body
-        if resolved.upstreamModel != completion.model {
+        var changed = false
+        if resolved.upstreamModel != requestedModel {
             completion.model = resolved.upstreamModel
-            upstreamBody = try RequestBody.encode(completion)
+            changed = true
         }
+        if let capped = decision.caps.outputTokenLimit(requested: completion.outputTokenLimit), capped != completion.outputTokenLimit {
+            if completion.maxCompletionTokens != nil || completion.maxTokens == nil {
+                completion.maxCompletionTokens = capped
+            } else {
+                completion.maxTokens = capped
+            }
+            changed = true
+        }
+        if changed { upstreamBody = try RequestBody.encode(completion) }
 
         let observation = RequestObservation(
-            metrics: self.gateway.metrics, route: Self.route, model: resolved.metricLabel, start: start
+            metrics: self.gateway.metrics, route: decision.route, model: resolved.metricLabel, start: start,
+            onFinish: target.release
         )
-        let exchange = UpstreamExchange(gateway: self.gateway, provider: provider, model: resolved, logger: logger)
+        let exchange = UpstreamExchange(
+            gateway: self.gateway, provider: provider, model: resolved, logger: logger, routeTimeouts: decision.timeouts
+        )
         let upstream: UpstreamResponse
         do {
             upstream = try await exchange.send(path: "/chat/completions", body: upstreamBody)
@@ -53,7 +80,7 @@ struct ChatCompletionsController {
             observation.finish(status: error.status)
             throw error
         }
-        var headers = self.responseHeaders(resolved: resolved, upstream: upstream)
+        var headers = self.responseHeaders(route: decision.route, resolved: resolved, upstream: upstream)
 
         guard (200..<300).contains(upstream.status) else {
             let error = await exchange.mapErrorResponse(upstream)
@@ -101,10 +128,10 @@ struct ChatCompletionsController {
         })
     }
 
-    private func responseHeaders(resolved: ResolvedModel, upstream: UpstreamResponse) -> HTTPFields {
+    private func responseHeaders(route: String, resolved: ResolvedModel, upstream: UpstreamResponse) -> HTTPFields {
         var headers = HTTPFields()
         headers.reserveCapacity(10)
-        headers[.tollgateRoute] = "direct"
+        headers[.tollgateRoute] = route
         headers[.tollgateModel] = resolved.model
         headers[.tollgateCache] = "miss"
         headers[.tollgateFallback] = "none"

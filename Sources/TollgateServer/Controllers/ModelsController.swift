@@ -53,11 +53,11 @@ struct ModelsController {
         var seen = Set<String>()
         var result: [ListedModel] = []
         func add(_ id: String, ownedBy: String) {
-            guard key.allows(model: id), self.gateway.providers.resolve(model: id) != nil || id == self.gateway.config.embeddings.localModelName,
-                seen.insert(id).inserted
-            else { return }
+            guard key.allows(model: id), seen.insert(id).inserted else { return }
             result.append(ListedModel(id: id, ownedBy: ownedBy))
         }
+        // Aliases first: they are what the routing rules want apps to use.
+        for alias in self.gateway.routing.rules.aliases.sorted() { add(alias, ownedBy: "tollgate") }
         for model in self.gateway.providers.namedModels { add(model.name, ownedBy: model.provider) }
         if self.gateway.embedder.isAvailable, key.allows(model: self.gateway.config.embeddings.localModelName) {
             let name = self.gateway.config.embeddings.localModelName

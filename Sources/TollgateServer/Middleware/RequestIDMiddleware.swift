@@ -76,6 +76,7 @@ extension HTTPField.Name {
     static let tollgateCache = Self("X-Tollgate-Cache")!
     static let tollgateFallback = Self("X-Tollgate-Fallback")!
     static let tollgateUser = Self("X-Tollgate-User")!
+    static let tollgateTag = Self("X-Tollgate-Tag")!
     static let xAPIKey = Self("x-api-key")!
     static let upstreamRequestID = Self("X-Tollgate-Upstream-Request-Id")!
 }

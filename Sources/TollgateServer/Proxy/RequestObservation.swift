@@ -11,9 +11,11 @@ final class RequestObservation: Sendable {
     private let start: ContinuousClock.Instant
     private let inFlight: Meter
     private let finished = Atomic<Bool>(false)
+    private let onFinish: (@Sendable () -> Void)?
 
-    init(metrics: GatewayMetrics, route: String, model: String, start: ContinuousClock.Instant) {
+    init(metrics: GatewayMetrics, route: String, model: String, start: ContinuousClock.Instant, onFinish: (@Sendable () -> Void)? = nil) {
         self.metrics = metrics
+        self.onFinish = onFinish
         self.route = route
         self.model = model
         self.start = start
@@ -26,6 +28,7 @@ final class RequestObservation: Sendable {
     func finish(status: Int) {
         guard !self.finished.exchange(true, ordering: .acquiringAndReleasing) else { return }
         self.inFlight.decrement()
+        self.onFinish?()
         self.metrics.recordRequest(route: self.route, model: self.model, status: status, duration: self.elapsed)
     }
 

@@ -12,6 +12,8 @@ struct UpstreamExchange {
     let provider: Provider
     let model: ResolvedModel
     let logger: Logger
+    /// The matched route's timeouts; unset ones fall back to the provider's.
+    var routeTimeouts = RouteTimeouts()
 
     /// Largest provider answer the gateway holds in memory for a non-streamed response.
     static let maxCollectedBytes = 64 << 20
@@ -26,8 +28,9 @@ struct UpstreamExchange {
             body: body,
             timeouts: UpstreamTimeouts(
                 connect: self.provider.config.timeouts.connect,
-                total: self.provider.config.timeouts.total,
-                idle: self.provider.config.timeouts.idle
+                total: self.routeTimeouts.total ?? self.provider.config.timeouts.total,
+                // The client's idle timer also bounds the wait for the first byte.
+                idle: self.routeTimeouts.idle ?? self.routeTimeouts.firstByte ?? self.provider.config.timeouts.idle
             )
         )
         let start = ContinuousClock.now
@@ -142,9 +145,15 @@ struct ProviderErrorBody {
 }
 
 extension Gateway {
-    /// Headers for every upstream request to `provider`: its credential and configured extras.
-    /// Client headers are never forwarded, so a gateway key cannot reach a provider.
+    /// Headers for every upstream request to `provider` (built once at start-up).
     func upstreamHeaders(for provider: Provider, hasBody: Bool) -> [(name: String, value: String)] {
+        if let headers = self.providerHeaders[provider.name] { return hasBody ? headers.withBody : headers.withoutBody }
+        return Self.makeUpstreamHeaders(for: provider, hasBody: hasBody)
+    }
+
+    /// The provider's credential and configured extras. Client headers are never forwarded,
+    /// so a gateway key cannot reach a provider.
+    static func makeUpstreamHeaders(for provider: Provider, hasBody: Bool) -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(4 + provider.config.headers.count)
         if let credential = provider.credential {

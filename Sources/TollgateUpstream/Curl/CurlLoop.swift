@@ -1,7 +1,15 @@
 import CCurl
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
-import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The curl multi handle and the one thread that drives it.
 ///
@@ -12,9 +20,11 @@ import Synchronization
 /// sleep in `curl_multi_poll`. No lock is held across any of those calls.
 ///
 /// `@unchecked Sendable`: `multi` is only used on the loop thread, except for
-/// `curl_multi_wakeup`, which is thread-safe, and `curl_multi_cleanup` in `deinit`, when
-/// no other reference (and so no thread) remains. The fields marked loop-confined are
-/// only touched on the loop thread; `inbox` and `pool` are behind their own locks.
+/// `curl_multi_wakeup`, which libcurl allows from any thread. The loop thread cleans the
+/// multi handle up when it stops, after the last in-flight wakeup returned (counted under
+/// the inbox lock; none can start once the loop is marked stopped); `deinit` cleans it up
+/// if the loop never ran. The fields marked loop-confined are only touched on the loop
+/// thread; `inbox` and `pool` are behind their own locks.
 final class CurlLoop: @unchecked Sendable {
     enum Command: Sendable {
         case add(CurlTransfer)
@@ -33,6 +43,8 @@ final class CurlLoop: @unchecked Sendable {
         var commands: [Command] = []
         /// A wakeup is issued (or about to be) that the loop has not consumed by draining yet.
         var wakePending = false
+        /// Callers between deciding to call `curl_multi_wakeup` and returning from it.
+        var wakersInFlight = 0
         var lifecycle = Lifecycle.idle
         var exitWaiter: UnsafeContinuation<Void, Never>?
     }
@@ -40,15 +52,19 @@ final class CurlLoop: @unchecked Sendable {
     let configuration: UpstreamClient.Configuration
     private let logger: Logger
     private let multi: UnsafeMutableRawPointer
-    private let inbox = Mutex(Inbox())
-    private let pool = Mutex<[EasyHandle]>([])
+    private let inbox = NIOLockedValueBox(Inbox())
+    private let pool = NIOLockedValueBox<[EasyHandle]>([])
 
     // MARK: Loop-confined
 
+    /// Set once the loop thread called `curl_multi_cleanup`.
+    private var multiCleanedUp = false
     /// Monotonic time of this loop iteration, read by callbacks for idle tracking.
     private(set) var now: UInt64 = 0
     private var batch: [Command] = []
     private var active: [CurlTransfer] = []
+    /// Transfers whose response head arrived during the current perform pass.
+    private var headsArrived: [CurlTransfer] = []
     private var nextTimerCheck = UInt64.max
 
     init(configuration: UpstreamClient.Configuration, logger: Logger) {
@@ -68,15 +84,17 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     deinit {
-        // Every transfer was removed when the loop stopped (or it never ran).
-        curl_multi_cleanup(self.multi)
+        // Ran and stopped: the loop thread already cleaned up. Never ran: no transfers.
+        if !self.multiCleanedUp {
+            curl_multi_cleanup(self.multi)
+        }
         // Pooled easy handles are cleaned up by EasyHandle.deinit.
     }
 
     // MARK: Lifecycle (any thread)
 
     func start() throws {
-        self.inbox.withLock { inbox in
+        self.inbox.withLockedValue { inbox in
             precondition(inbox.lifecycle == .idle, "UpstreamClient.run() called more than once")
             inbox.lifecycle = .running
         }
@@ -84,7 +102,7 @@ final class CurlLoop: @unchecked Sendable {
             try LoopThread.spawn(name: "tollgate-curl") { self.runLoop() }
         } catch {
             self.logger.error("upstream loop thread did not start", metadata: ["error": "\(error)"])
-            self.inbox.withLock { $0.lifecycle = .idle }
+            self.inbox.withLockedValue { $0.lifecycle = .idle }
             self.requestStop()
             throw error
         }
@@ -92,7 +110,7 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     func requestStop() {
-        let (wake, orphaned) = self.inbox.withLock { inbox -> (Bool, [Command]) in
+        let (wake, orphaned) = self.inbox.withLockedValue { inbox -> (Bool, [Command]) in
             switch inbox.lifecycle {
             case .idle:
                 // Never ran: fail what was queued here.
@@ -104,18 +122,19 @@ final class CurlLoop: @unchecked Sendable {
                 inbox.lifecycle = .stopping
                 let wake = !inbox.wakePending
                 inbox.wakePending = true
+                if wake { inbox.wakersInFlight += 1 }
                 return (wake, [])
             case .stopping, .stopped:
                 return (false, [])
             }
         }
-        if wake { curl_multi_wakeup(self.multi) }
+        if wake { self.wakeUp() }
         Self.failUnstarted(orphaned)
     }
 
     func waitUntilStopped() async {
         await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
-            let stopped = self.inbox.withLock { inbox -> Bool in
+            let stopped = self.inbox.withLockedValue { inbox -> Bool in
                 if inbox.lifecycle == .stopped { return true }
                 inbox.exitWaiter = continuation
                 return false
@@ -127,7 +146,7 @@ final class CurlLoop: @unchecked Sendable {
     /// Queues a command for the loop. Returns false once the loop has stopped.
     @discardableResult
     func submit(_ command: Command) -> Bool {
-        let (accepted, wake) = self.inbox.withLock { inbox -> (Bool, Bool) in
+        let (accepted, wake) = self.inbox.withLockedValue { inbox -> (Bool, Bool) in
             switch inbox.lifecycle {
             case .stopped:
                 return (false, false)
@@ -139,11 +158,18 @@ final class CurlLoop: @unchecked Sendable {
                 inbox.commands.append(command)
                 let wake = !inbox.wakePending
                 inbox.wakePending = true
+                if wake { inbox.wakersInFlight += 1 }
                 return (true, wake)
             }
         }
-        if wake { curl_multi_wakeup(self.multi) }
+        if wake { self.wakeUp() }
         return accepted
+    }
+
+    /// `curl_multi_wakeup` outside the lock; the caller counted itself in `wakersInFlight`.
+    private func wakeUp() {
+        curl_multi_wakeup(self.multi)
+        self.inbox.withLockedValue { $0.wakersInFlight -= 1 }
     }
 
     // MARK: Transfers (calling task)
@@ -166,7 +192,7 @@ final class CurlLoop: @unchecked Sendable {
     }
 
     private func acquireHandle() throws -> EasyHandle {
-        if let handle = self.pool.withLock({ $0.popLast() }) {
+        if let handle = self.pool.withLockedValue({ $0.popLast() }) {
             curl_easy_reset(handle.curl)
             return handle
         }
@@ -179,7 +205,7 @@ final class CurlLoop: @unchecked Sendable {
     /// Takes back a handle that is not on the multi handle; frees it if the pool is full.
     func recycle(_ handle: EasyHandle) {
         let limit = self.configuration.handlePoolSize
-        _ = self.pool.withLock { pool -> EasyHandle? in
+        _ = self.pool.withLockedValue { pool -> EasyHandle? in
             guard pool.count < limit else { return handle }
             pool.append(handle)
             return nil
@@ -198,6 +224,7 @@ final class CurlLoop: @unchecked Sendable {
                 self.logger.error("curl_multi_perform failed", metadata: ["code": "\(performed.rawValue)"])
             }
             self.collectFinished()
+            self.deliverHeads()
             self.checkTimers()
             let polled = curl_multi_poll(self.multi, nil, 0, self.pollTimeoutMilliseconds(), nil)
             if polled != CURLM_OK {
@@ -209,7 +236,7 @@ final class CurlLoop: @unchecked Sendable {
 
     /// Runs queued commands. Returns true when the loop must stop.
     private func drainInbox() -> Bool {
-        let stopping = self.inbox.withLock { inbox -> Bool in
+        let stopping = self.inbox.withLockedValue { inbox -> Bool in
             swap(&inbox.commands, &self.batch)
             inbox.wakePending = false
             return inbox.lifecycle == .stopping
@@ -286,6 +313,22 @@ final class CurlLoop: @unchecked Sendable {
         }
     }
 
+    /// Called from the header callback.
+    func headArrived(_ transfer: CurlTransfer) {
+        self.headsArrived.append(transfer)
+    }
+
+    private func deliverHeads() {
+        guard !self.headsArrived.isEmpty else { return }
+        for transfer in self.headsArrived where !transfer.headDelivered {
+            if !transfer.deliverHead(), transfer.loopState == .active {
+                // `execute` was cancelled; its cancel command may still be queued.
+                self.abort(transfer, with: .cancelled)
+            }
+        }
+        self.headsArrived.removeAll(keepingCapacity: true)
+    }
+
     /// Takes an active transfer off the multi handle (closing its connection if the
     /// response was not complete) and fails it.
     private func abort(_ transfer: CurlTransfer, with error: UpstreamError) {
@@ -350,9 +393,10 @@ final class CurlLoop: @unchecked Sendable {
             transfer.releaseResources()
         }
         self.active.removeAll()
+        self.headsArrived.removeAll()
         Self.failUnstarted(self.batch)
         self.batch.removeAll()
-        let (rest, waiter) = self.inbox.withLock { inbox -> ([Command], UnsafeContinuation<Void, Never>?) in
+        let (rest, waiter) = self.inbox.withLockedValue { inbox -> ([Command], UnsafeContinuation<Void, Never>?) in
             inbox.lifecycle = .stopped
             let rest = inbox.commands
             inbox.commands = []
@@ -361,6 +405,13 @@ final class CurlLoop: @unchecked Sendable {
             return (rest, waiter)
         }
         Self.failUnstarted(rest)
+        // No new wakeup can start now; wait out those already past the lock (a few
+        // instructions away from returning), then close every connection.
+        while self.inbox.withLockedValue({ $0.wakersInFlight }) > 0 {
+            sched_yield()
+        }
+        curl_multi_cleanup(self.multi)
+        self.multiCleanedUp = true
         self.logger.debug("upstream loop stopped")
         waiter?.resume()
     }

@@ -1,6 +1,6 @@
 import CCurl
+import NIOConcurrencyHelpers
 import NIOCore
-import Synchronization
 
 // MARK: - C callbacks
 
@@ -46,7 +46,7 @@ extension CurlTransfer {
     /// ends a header block. Only the final (non-1xx) block is kept; trailers are ignored.
     func receiveHeaderLine(_ line: UnsafeRawBufferPointer) -> Int {
         self.lastActivity = self.loop.now
-        if self.headDelivered { return line.count }
+        if self.headComplete { return line.count }
 
         var end = line.count
         while end > 0, line[end - 1] == UInt8(ascii: "\n") || line[end - 1] == UInt8(ascii: "\r") {
@@ -59,8 +59,9 @@ extension CurlTransfer {
                 self.headers.removeAll(keepingCapacity: true)
                 return line.count
             }
-            // Returning less than the line's length aborts a transfer nobody waits for.
-            return self.deliverHead() ? line.count : 0
+            self.headComplete = true
+            self.loop.headArrived(self)
+            return line.count
         }
         if end > 5, line[0] == UInt8(ascii: "H"), line[1] == UInt8(ascii: "T"), line[2] == UInt8(ascii: "T"),
             line[3] == UInt8(ascii: "P"), line[4] == UInt8(ascii: "/")
@@ -112,10 +113,15 @@ extension CurlTransfer {
     /// again after `curl_easy_pause(CURLPAUSE_CONT)`.
     func receiveBody(_ data: UnsafeRawBufferPointer) -> Int {
         self.lastActivity = self.loop.now
-        if !self.headDelivered, !self.deliverHead() { return 0 }
+        guard data.count > 0 else { return 0 }
+        if !self.headComplete {
+            // Body bytes without a header block (cannot happen with HTTP/1.1 or 2).
+            self.headComplete = true
+            self.loop.headArrived(self)
+        }
         var chunk = chunkAllocator.buffer(capacity: data.count)
         chunk.writeBytes(data)
-        switch self.shared.withLock({ $0.body.yield(chunk) }) {
+        switch self.shared.withLockedValue({ $0.body.yield(chunk) }) {
         case .accepted, .drop:
             return data.count
         case .handOff(let waiter, let chunk):

@@ -23,6 +23,9 @@ extension CurlTransfer {
         try easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(max(1, request.timeouts.connect.clampedNanoseconds / 1_000_000)))
         // An empty proxy disables the http_proxy/https_proxy environment variables.
         try easy.set(CURLOPT_PROXY, string: configuration.proxy ?? "")
+        if let caBundlePath = configuration.caBundlePath {
+            try easy.set(CURLOPT_CAINFO, string: caBundlePath)
+        }
         if Self.isHTTPS(request.url) {
             // Wait for a connection being set up to learn whether it multiplexes (HTTP/2)
             // rather than opening another one.
@@ -97,28 +100,32 @@ extension CurlTransfer {
         try easy.set(CURLOPT_HTTPHEADER, list: self.requestHeaders)
     }
 
-    /// Appends "name: value" built in the handle's scratch buffer (curl copies it).
+    /// Appends "name: value" (curl copies it), built in a stack buffer.
     private func appendHeader(name: String, value: String, on easy: EasyHandle) throws {
-        easy.scratch.removeAll(keepingCapacity: true)
-        for byte in name.utf8 {
-            guard byte > 0x20, byte < 0x7F, byte != UInt8(ascii: ":") else { throw UpstreamError.invalidRequest }
-            easy.scratch.append(byte)
-        }
-        guard !easy.scratch.isEmpty else { throw UpstreamError.invalidRequest }
-        if value.isEmpty {
-            // curl's syntax for a header with an empty value.
-            easy.scratch.append(UInt8(ascii: ";"))
-        } else {
-            easy.scratch.append(UInt8(ascii: ":"))
-            easy.scratch.append(UInt8(ascii: " "))
-            for byte in value.utf8 {
-                guard byte != 0x0D, byte != 0x0A, byte != 0 else { throw UpstreamError.invalidRequest }
-                easy.scratch.append(byte)
+        var name = name
+        var value = value
+        try name.withUTF8 { name in
+            try value.withUTF8 { value in
+                guard !name.isEmpty,
+                    !name.contains(where: { $0 <= 0x20 || $0 >= 0x7F || $0 == UInt8(ascii: ":") }),
+                    !value.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 })
+                else { throw UpstreamError.invalidRequest }
+                try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: name.count + value.count + 3) { line in
+                    var index = line.initialize(fromContentsOf: name)
+                    if value.isEmpty {
+                        // curl's syntax for a header with an empty value.
+                        line.initializeElement(at: index, to: UInt8(ascii: ";"))
+                        index += 1
+                    } else {
+                        line.initializeElement(at: index, to: UInt8(ascii: ":"))
+                        line.initializeElement(at: index + 1, to: UInt8(ascii: " "))
+                        index = UnsafeMutableBufferPointer(rebasing: line[(index + 2)...]).initialize(fromContentsOf: value)
+                            + index + 2
+                    }
+                    line.initializeElement(at: index, to: 0)
+                    try self.appendToList(UnsafeRawPointer(line.baseAddress!).assumingMemoryBound(to: CChar.self))
+                }
             }
-        }
-        easy.scratch.append(0)
-        try easy.scratch.withUnsafeBufferPointer { bytes in
-            try self.appendToList(UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self))
         }
     }
 

@@ -1,6 +1,6 @@
 import CCurl
+import NIOConcurrencyHelpers
 import NIOCore
-import Synchronization
 
 /// One request/response exchange on the curl multi handle.
 ///
@@ -36,7 +36,7 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     let loop: CurlLoop
-    let shared: Mutex<Shared>
+    let shared: NIOLockedValueBox<Shared>
     let idleNanoseconds: UInt64
     /// Absolute deadline (`NIODeadline` uptime nanoseconds), 0 for none.
     let totalDeadline: UInt64
@@ -56,6 +56,9 @@ final class CurlTransfer: @unchecked Sendable {
     var lastActivity: UInt64 = 0
     /// The write callback returned `CURL_WRITEFUNC_PAUSE` and curl_easy_pause(CONT) is due.
     var curlPaused = false
+    /// The final header block has arrived (the blank line after it).
+    var headComplete = false
+    /// The head was handed to `execute` (or nobody waited for it any more).
     var headDelivered = false
     var status = 0
     var headers: [(name: String, value: String)] = []
@@ -63,7 +66,7 @@ final class CurlTransfer: @unchecked Sendable {
     init(loop: CurlLoop, easy: EasyHandle, timeouts: UpstreamTimeouts, highWatermark: Int, lowWatermark: Int) {
         self.loop = loop
         self.easy = easy
-        self.shared = Mutex(Shared(body: BodyStreamState(highWatermark: highWatermark, lowWatermark: lowWatermark)))
+        self.shared = NIOLockedValueBox(Shared(body: BodyStreamState(highWatermark: highWatermark, lowWatermark: lowWatermark)))
         self.idleNanoseconds = max(1_000_000, timeouts.idle.clampedNanoseconds)
         var shortest = self.idleNanoseconds
         if let total = timeouts.total {
@@ -80,7 +83,7 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// Submits the transfer once `continuation` is in place to receive the head.
     func start(_ continuation: UnsafeContinuation<UpstreamResponse, any Error>) {
-        let submit = self.shared.withLock { shared -> Bool in
+        let submit = self.shared.withLockedValue { shared -> Bool in
             switch shared.head {
             case .idle:
                 shared.head = .waiting(continuation)
@@ -107,7 +110,7 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// `execute` was cancelled while waiting for the head.
     func cancelHead() {
-        let waiting = self.shared.withLock { shared -> UnsafeContinuation<UpstreamResponse, any Error>? in
+        let waiting = self.shared.withLockedValue { shared -> UnsafeContinuation<UpstreamResponse, any Error>? in
             switch shared.head {
             case .idle:
                 shared.head = .cancelled
@@ -126,7 +129,7 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     private func takeHeadContinuation() -> UnsafeContinuation<UpstreamResponse, any Error>? {
-        self.shared.withLock { shared in
+        self.shared.withLockedValue { shared in
             guard case .waiting(let continuation) = shared.head else { return nil }
             shared.head = .done
             return continuation
@@ -136,14 +139,14 @@ final class CurlTransfer: @unchecked Sendable {
     // MARK: Consumer side (UpstreamBody)
 
     func claimIterator() {
-        self.shared.withLock { $0.body.claimIterator() }
+        self.shared.withLockedValue { $0.body.claimIterator() }
     }
 
     func nextChunk() async throws -> ByteBuffer? {
         if Task.isCancelled {
             self.cancelConsumer()
         }
-        switch self.shared.withLock({ $0.body.next() }) {
+        switch self.shared.withLockedValue({ $0.body.next() }) {
         case .element(let chunk, let resumeProducer):
             if resumeProducer { _ = self.loop.submit(.resume(self)) }
             return chunk
@@ -156,7 +159,7 @@ final class CurlTransfer: @unchecked Sendable {
         }
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ByteBuffer?, any Error>) in
-                switch self.shared.withLock({ $0.body.suspend(continuation) }) {
+                switch self.shared.withLockedValue({ $0.body.suspend(continuation) }) {
                 case .element(let chunk, let resumeProducer):
                     if resumeProducer { _ = self.loop.submit(.resume(self)) }
                     continuation.resume(returning: chunk)
@@ -174,7 +177,7 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     private func cancelConsumer() {
-        let (waiter, cancelTransfer) = self.shared.withLock { $0.body.cancelConsumer() }
+        let (waiter, cancelTransfer) = self.shared.withLockedValue { $0.body.cancelConsumer() }
         waiter?.resume(throwing: UpstreamError.cancelled)
         if cancelTransfer {
             _ = self.loop.submit(.cancel(self, .cancelled))
@@ -183,7 +186,7 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// The body value (if no iterator was made) or the iterator went away.
     func consumerDropped(iterator: Bool) {
-        let cancelTransfer = self.shared.withLock { shared -> Bool in
+        let cancelTransfer = self.shared.withLockedValue { shared -> Bool in
             if !iterator, shared.body.iteratorCreated { return false }
             return shared.body.dropConsumer()
         }
@@ -193,13 +196,18 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     func bodySnapshot() -> (maxBufferedBytes: Int, paused: Bool) {
-        self.shared.withLock { ($0.body.maxBufferedBytes, $0.body.flow == .paused) }
+        self.shared.withLockedValue { ($0.body.maxBufferedBytes, $0.body.flow == .paused) }
     }
 
     // MARK: Loop side
 
     /// Hands status and headers to `execute`. Returns false if nobody waits any more.
+    ///
+    /// The loop calls this after each `curl_multi_perform` pass rather than from the
+    /// header callback, so a small response is handed over with its body already buffered
+    /// (one task wakeup instead of three).
     func deliverHead() -> Bool {
+        precondition(!self.headDelivered)
         self.headDelivered = true
         guard let waiting = self.takeHeadContinuation() else { return false }
         let response = UpstreamResponse(status: self.status, headers: self.headers, body: UpstreamBody(transfer: self))
@@ -210,30 +218,38 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// The transfer completed successfully.
     func finish() {
-        if !self.headDelivered {
+        if !self.headComplete {
             // No header block was seen (cannot happen with HTTP/1.1 or 2); use curl's status.
             var code = 0
             if let easy { _ = tg_curl_easy_getinfo_long(easy.curl, CURLINFO_RESPONSE_CODE, &code) }
             self.status = code
-            guard self.deliverHead() else { return }
+            self.headComplete = true
         }
-        switch self.shared.withLock({ $0.body.finish() }) {
+        switch self.shared.withLockedValue({ $0.body.finish() }) {
         case .none: break
         case .resume(let waiter): waiter.resume(returning: nil)
         case .fail(let waiter, let error): waiter.resume(throwing: error)
+        }
+        if !self.headDelivered {
+            _ = self.deliverHead()
         }
     }
 
     /// The transfer failed (or was cancelled, timed out or shut down).
     func fail(_ error: UpstreamError) {
-        guard self.headDelivered else {
+        guard self.headComplete else {
+            self.headDelivered = true
             self.takeHeadContinuation()?.resume(throwing: error)
             return
         }
-        switch self.shared.withLock({ $0.body.fail(error) }) {
+        switch self.shared.withLockedValue({ $0.body.fail(error) }) {
         case .none: break
         case .resume(let waiter): waiter.resume(returning: nil)
         case .fail(let waiter, let error): waiter.resume(throwing: error)
+        }
+        if !self.headDelivered {
+            // The head arrived in this very pass: hand it over; the body then fails.
+            _ = self.deliverHead()
         }
     }
 

@@ -13,15 +13,12 @@ final class EasyHandle: @unchecked Sendable {
     let curl: UnsafeMutableRawPointer
     /// `CURLOPT_ERRORBUFFER`: curl writes failure details here, so it must stay put.
     let errorBuffer: UnsafeMutablePointer<CChar>
-    /// Reused to build `Name: value` C strings for the header list.
-    var scratch: [UInt8] = []
 
     init?() {
         guard let curl = curl_easy_init() else { return nil }
         self.curl = curl
         self.errorBuffer = .allocate(capacity: Int(TG_CURL_ERROR_SIZE))
         self.errorBuffer.initialize(repeating: 0, count: Int(TG_CURL_ERROR_SIZE))
-        self.scratch.reserveCapacity(256)
     }
 
     deinit {

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import TollgateCore
+import TollgateServer
+
+struct Routes: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate routing rules and show how a request would be routed.",
+        subcommands: [Check.self, Explain.self]
+    )
+
+    struct RulesOptions: ParsableArguments {
+        @OptionGroup var options: ConfigOption
+        @Option(help: "Routes directory to use instead of routes_dir from the config.") var rules: String?
+
+        func load() throws -> (config: GatewayConfig, rules: CompiledRoutingRules) {
+            let environment = ProcessInfo.processInfo.environment
+            var config = try loadGatewayConfig(self.options.config, environment: environment)
+            if let rules { config.routesDirectory = rules }
+            do {
+                return (config, try RoutingRulesLoader.load(config: config, environment: environment))
+            } catch {
+                throw CommandFailure.usage("invalid routing rules: \(error)")
+            }
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate routes/ against tollgate.yaml (exit 2 with file:line: reason on errors).")
+        @OptionGroup var rulesOptions: RulesOptions
+
+        func run() throws {
+            let (config, rules) = try self.rulesOptions.load()
+            let files = rules.files.isEmpty ? "the built-in default" : rules.files.joined(separator: ", ")
+            print("ok: \(rules.routes.count + 1) routes from \(files) (routes dir: \(config.routesDirectory))")
+            if !rules.aliases.isEmpty { print("aliases: \(rules.aliases.sorted().joined(separator: ", "))") }
+            for route in rules.routes + [rules.defaultRoute] {
+                let target = route.target.model ?? "passthrough"
+                print("  \(route.name)\(route.isDefault ? " (default)" : "") -> \(target)")
+            }
+        }
+    }
+
+    struct Explain: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the features of a request, every route's verdict, and the chosen route, model and fallbacks.")
+        @OptionGroup var rulesOptions: RulesOptions
+        @Option(help: "The model or alias the app asks for.") var model: String
+        @Option(help: "The last user message.") var prompt: String
+        @Option(help: "A system prompt.") var system: String?
+        @Option(help: "The end user.") var user: String?
+        @Option(help: "A gateway key id or name (for key, team and user features).") var key: String?
+        @Option(help: "An X-Tollgate-Tag value, e.g. 'env=prod, beta'.") var tag: [String] = []
+        @Option(name: .customLong("max-tokens"), help: "max_tokens of the request.") var maxTokens: Int?
+
+        func run() throws {
+            let (config, rules) = try self.rulesOptions.load()
+            var messages: [ChatMessage] = []
+            if let system { messages.append(ChatMessage(role: .system, content: .text(system))) }
+            messages.append(ChatMessage(role: .user, content: .text(self.prompt)))
+            var request = ChatCompletionRequest(model: self.model, messages: messages)
+            request.maxTokens = self.maxTokens
+            let tags: RoutingTags
+            do {
+                tags = try RoutingTags.parse(headerValues: self.tag)
+            } catch {
+                throw CommandFailure.usage("--tag: \(error.reason)")
+            }
+            let features = RequestFeatures(
+                request: request, key: try self.findKey(config), endUser: self.user, tags: tags, timeZone: .current
+            )
+            print(rules.explain(features))
+        }
+
+        private func findKey(_ config: GatewayConfig) throws -> GatewayKey? {
+            guard let key else { return nil }
+            let environment = ProcessInfo.processInfo.environment
+            let declared = (try? DeclaredKeysFile.load(budgetsDirectory: config.budgetsDirectory, environment: environment)) ?? []
+            if let match = declared.first(where: { $0.key.name == key || $0.key.id == key }) { return match.key }
+            let stored = try KeyStore(directory: config.dataDirectory).list().map(\.key)
+            guard let match = stored.first(where: { $0.id == key || $0.name == key }) else {
+                throw CommandFailure.usage("no gateway key with id or name '\(key)'")
+            }
+            return match
+        }
+    }
+}
