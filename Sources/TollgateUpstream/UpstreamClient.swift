@@ -21,7 +21,8 @@ public final class UpstreamClient: Sendable, Service {
     }
 
     /// Drives the transfer loop thread until graceful shutdown or task cancellation, then
-    /// fails outstanding transfers with ``UpstreamError/shutdown``. Call it once.
+    /// fails outstanding transfers with ``UpstreamError/shutdown`` and closes every
+    /// connection before returning. Call it once.
     public func run() async throws {
         try self.loop.start()
         await withGracefulShutdownHandler {

@@ -6,8 +6,9 @@ public struct UpstreamTimeouts: Sendable {
     public var connect: Duration
     /// The whole transfer, body included; nil for none (streams can run long).
     public var total: Duration?
-    /// No byte received for this long fails the transfer. Time spent paused because the
-    /// consumer is slow (backpressure) does not count.
+    /// No byte received for this long fails the transfer (counted from submission, so
+    /// waiting for a free connection counts). Time spent paused because the consumer is
+    /// slow (backpressure) does not count.
     public var idle: Duration
 
     public init(connect: Duration = .seconds(10), total: Duration? = nil, idle: Duration = .seconds(60)) {

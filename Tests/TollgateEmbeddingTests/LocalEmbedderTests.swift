@@ -38,7 +38,8 @@ import Testing
 
     @Test func concurrentCallsGetTheirOwnVectors() async throws {
         let embedder = try TestSupport.embedder()
-        let texts = (0..<40).map { "request number \($0) about topic \($0 % 7)" }
+        // More callers than one coalesced batch (64 texts), so the queue is also compacted.
+        let texts = (0..<150).map { "request number \($0) about topic \($0 % 7)" }
         let expected = try await embedder.embed(texts).vectors
         let results = try await withThrowingTaskGroup(of: (Int, [Float]).self) { group in
             for (index, text) in texts.enumerated() {

@@ -188,7 +188,7 @@ enum FakeProviderRoutes {
     }
 
     static func error(status: Int, type: String, code: String?, message: String) -> Response {
-        let body: [String: Any] = ["error": ["message": message, "type": type, "param": NSNull(), "code": code ?? NSNull()]]
+        let body: [String: Any] = ["error": ["message": message, "type": type, "param": NSNull(), "code": code.map { $0 as Any } ?? NSNull()]]
         var response = self.json(body)
         response.status = .init(code: status)
         return response

@@ -92,8 +92,12 @@ final class EmbeddingWorkerPool: @unchecked Sendable {
             jobs.append(queue[queueHead])
             queueHead += 1
         }
+        // Drop taken jobs once they are half the array, so a queue that never drains stays bounded.
         if queueHead == queue.count {
             queue.removeAll(keepingCapacity: true)
+            queueHead = 0
+        } else if queueHead >= 64, queueHead * 2 >= queue.count {
+            queue.removeFirst(queueHead)
             queueHead = 0
         }
         return jobs

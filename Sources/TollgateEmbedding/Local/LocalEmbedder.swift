@@ -3,9 +3,11 @@ import COpenBLAS
 /// Sentence embeddings computed in-process: a BERT-family sentence-transformers model
 /// (all-MiniLM-L6-v2 by default) on OpenBLAS, with no Python and no service at run time.
 ///
-/// The weights are memory-mapped once and shared by the embedder's worker threads; the
-/// forward pass never runs on Swift's cooperative thread pool. Create one per model and
-/// share it: it is `Sendable` and serves concurrent calls, batching those that wait together.
+/// The weights are loaded once (projection matrices copied into memory, embedding tables read
+/// in place from the memory-mapped `model.safetensors`) and shared by the embedder's worker
+/// threads; tokenization and the forward pass never run on Swift's cooperative thread pool.
+/// Create one per model and share it: it is `Sendable` and serves concurrent calls, batching
+/// those that wait together.
 public final class LocalEmbedder: Embedder {
     /// The command that fetches the default model into `models/all-MiniLM-L6-v2`.
     public static let setupCommand = "scripts/setup-model.sh"

@@ -124,7 +124,8 @@ struct BertEncoder: Sendable {
     /// most ``blockFloats`` (contiguous in the `[in, out]` layout): each block is read from memory
     /// once and multiplied while in cache, and the small output stays in cache between blocks.
     /// One call would instead have OpenBLAS copy the whole weight matrix into its packed format
-    /// for a handful of rows (bench/embedding measured 1.3-1.8x faster projections for 8-64 rows).
+    /// for a handful of rows (`embedding-bench --projections`: 1.6-2.5x faster for 4-16 rows,
+    /// 1.1-1.3x for 24-64).
     @inline(__always)
     private func linear(
         _ input: UnsafePointer<Float>, rows: Int, inputs: Int, weight: UnsafePointer<Float>, outputs: Int,

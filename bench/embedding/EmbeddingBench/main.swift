@@ -2,6 +2,7 @@
 // side-by-side comparison in bench/embedding/run.sh. Prints one JSON object.
 //
 //   embedding-bench [--model DIR] [--sentences FILE] [--single-iterations N] [--batch-iterations N]
+//   embedding-bench --projections      (the sgemm blocking measurement, see ProjectionBench.swift)
 //
 // FILE has one sentence per line; line 1 is the "short sentence", the first 32 lines are the batch.
 import Foundation
@@ -52,6 +53,11 @@ func seconds(_ duration: Duration) -> Double {
 
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
     sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
+}
+
+if CommandLine.arguments.dropFirst().first == "--projections" {
+    projectionBench()
+    exit(0)
 }
 
 let options = Options(CommandLine.arguments)
