@@ -102,6 +102,12 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "embedding-bench",
+            dependencies: ["TollgateEmbedding", "COpenBLAS"],
+            path: "bench/embedding/EmbeddingBench",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "routing-bench",
             dependencies: ["TollgateCore"],
             path: "bench/routing",

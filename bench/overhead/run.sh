@@ -79,6 +79,11 @@ for p in $port_upstream $port_nginx $port_gateway; do
 done
 
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo uncommitted)"
+if [ "$commit" != uncommitted ] && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null || true)" ]; then
+  commit="$commit (working tree has uncommitted changes)"
+fi
+head_time="$(git log -1 --format=%ct 2>/dev/null || echo 0)"
 out_dir="$root/bench/out"
 raw_dir="$out_dir/overhead-$stamp"
 report="$out_dir/overhead-$stamp.md"
@@ -382,10 +387,6 @@ done
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 
 # ---------------------------------------------------------------- report
-commit="$(git rev-parse --short HEAD 2>/dev/null || echo uncommitted)"
-if [ "$commit" != uncommitted ] && [ -n "$(git status --porcelain 2>/dev/null | grep -v '^?? bench/' || true)" ]; then
-  commit="$commit (working tree has uncommitted changes)"
-fi
 cpu_model="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || echo unknown)"
 {
   echo "# Tollgate overhead benchmark"
@@ -394,7 +395,14 @@ cpu_model="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/nul
   echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
   echo "- Host: $ncpu x $cpu_model; $(nginx -v 2>&1 | sed 's/^nginx version: //'); $(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}')"
   if has_target gateway; then
-    echo "- Gateway: \`$TOLLGATE_BIN\` (built $(date -u -r "$TOLLGATE_BIN" '+%Y-%m-%d %H:%M UTC')), logging.level warning, no Redis"
+    bin_note="built by this run"
+    if [ "$build" -eq 0 ]; then
+      bin_note="not built by this run, modified $(date -u -r "$TOLLGATE_BIN" '+%Y-%m-%d %H:%M UTC')"
+      if [ "$(stat -c %Y "$TOLLGATE_BIN")" -lt "$head_time" ]; then
+        bin_note="$bin_note — **older than the HEAD commit, so it may not be built from it**"
+      fi
+    fi
+    echo "- Gateway: \`$TOLLGATE_BIN\` ($bin_note), logging.level warning, no Redis"
   fi
   echo "- Layout: canned upstream and the server under test pinned to CPU $SUT_CPU, wrk pinned to CPU $WRK_CPU (taskset); identical for all targets"
   echo "- Request: POST /v1/chat/completions, ${#request_body}-byte body; canned response ${#completion} bytes; keep-alive everywhere"

@@ -69,7 +69,7 @@ struct EmbeddingsController {
                 body: .init(byteBuffer: answer)
             )
         } catch {
-            observation.finish(status: (error as? GatewayError)?.status ?? 500)
+            observation.finish(status: error.status)
             throw error
         }
     }
@@ -140,6 +140,7 @@ final class LocalEmbedderSlot: Sendable {
         do {
             self.embedder = try LocalEmbedder(modelDirectory: config.modelDirectory, modelName: config.localModelName, threads: config.threads)
             self.unavailableReason = nil
+            if let warning = OpenBLASRuntime.performanceWarning { logger.warning("\(warning)") }
         } catch {
             self.embedder = nil
             self.unavailableReason = "the model at '\(config.modelDirectory)' could not be loaded (\(error)). Run scripts/setup-model.sh to install it."

@@ -4,6 +4,9 @@ import NIOCore
 import TollgateCore
 
 enum RequestBody {
+    /// One decoder for every request: its options never change after this.
+    private static let decoder = JSONDecoder()
+
     /// Reads the whole request body, answering 413 past `limit`.
     static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
         do {
@@ -21,7 +24,7 @@ enum RequestBody {
         }
         do {
             return try body.withUnsafeReadableBytes { bytes in
-                try JSONDecoder().decode(T.self, from: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes.baseAddress!), count: bytes.count, deallocator: .none))
+                try Self.decoder.decode(T.self, from: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes.baseAddress!), count: bytes.count, deallocator: .none))
             }
         } catch {
             throw .invalidBody(RequestValidationError(decoding: error))
