@@ -40,7 +40,12 @@ struct ChatCompletionsController {
         let decision = rules.evaluate(features)
         let target = try self.gateway.target(for: decision)
         let resolved = target.resolved
-        let provider = try self.gateway.provider(for: resolved)
+        let provider = target.provider
+        // From here on the observation records the request however it ends.
+        let observation = RequestObservation(
+            metrics: self.gateway.metrics, route: decision.route, model: resolved.metricLabel, start: start,
+            onFinish: target.release
+        )
 
         var logger = context.logger
         logger[metadataKey: "route"] = .string(decision.route)
@@ -64,12 +69,15 @@ struct ChatCompletionsController {
             }
             changed = true
         }
-        if changed { upstreamBody = try RequestBody.encode(completion) }
+        if changed {
+            do {
+                upstreamBody = try RequestBody.encode(completion)
+            } catch {
+                observation.finish(status: error.status)
+                throw error
+            }
+        }
 
-        let observation = RequestObservation(
-            metrics: self.gateway.metrics, route: decision.route, model: resolved.metricLabel, start: start,
-            onFinish: target.release
-        )
         let exchange = UpstreamExchange(
             gateway: self.gateway, provider: provider, model: resolved, logger: logger, routeTimeouts: decision.timeouts
         )
