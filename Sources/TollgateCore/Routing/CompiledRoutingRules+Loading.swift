@@ -189,15 +189,7 @@ struct RulesCompiler {
         case .not(let inner): return .not(try self.compile(inner, file: file))
         case .compare(let comparison):
             let slot = try self.resolve(comparison.feature, file: file, path: comparison.codingPath + [JSONKey("feature")])
-            var operand: CompiledOperand
-            switch comparison.operand {
-            case .number(let n): operand = .number(n)
-            case .numbers(let list): operand = .numbers(list)
-            case .string(let s): operand = .string(s)
-            case .strings(let list): operand = .strings(list)
-            case .bool(let b): operand = .bool(b)
-            case .regex(let r): operand = .regex(r)
-            }
+            var operand = comparison.operand
             if comparison.feature == .tier {
                 operand = try self.tierOperand(operand, file: file, path: comparison.codingPath + [JSONKey(comparison.op.rawValue)])
             }
@@ -205,7 +197,7 @@ struct RulesCompiler {
         }
     }
 
-    private func tierOperand(_ operand: CompiledOperand, file: ParsedFile, path: [any CodingKey]) throws(ConfigError) -> CompiledOperand {
+    private func tierOperand(_ operand: ConditionOperand, file: ParsedFile, path: [any CodingKey]) throws(ConfigError) -> ConditionOperand {
         guard let complexity = self.complexity else { throw file.error(at: path, "'tier' needs a 'complexity' section") }
         func rank(_ name: String) throws(ConfigError) -> Double {
             guard let rank = complexity.rank(ofTier: name) else {

@@ -5,8 +5,9 @@ enum ComparisonOperator: String, CaseIterable, Sendable {
     case matches, contains, exists
 }
 
-/// The value a condition compares a feature with, as written in the file.
-enum ConditionOperand {
+/// The value a condition compares a feature with, as written in the file (tier names become
+/// their ranks when compiled).
+enum ConditionOperand: Sendable {
     case number(Double)
     case numbers([Double])
     case string(String)

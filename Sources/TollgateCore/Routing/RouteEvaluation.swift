@@ -18,19 +18,10 @@ enum FeatureValue {
     case missing
 }
 
-enum CompiledOperand: Sendable {
-    case number(Double)
-    case numbers([Double])
-    case string(String)
-    case strings([String])
-    case bool(Bool)
-    case regex(RoutingRegex)
-}
-
 struct CompiledComparison: Sendable {
     var slot: FeatureSlot
     var op: ComparisonOperator
-    var operand: CompiledOperand
+    var operand: ConditionOperand
     /// As ops wrote it, for `explain`: `prompt_tokens gte 2000`.
     var text: String
 
