@@ -36,12 +36,7 @@ public enum KeySecret {
     public static func digest(_ secret: some StringProtocol) -> KeyDigest {
         var copy = String(secret)
         let digest = copy.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
-        return digest.withUnsafeBytes { bytes in
-            KeyDigest(
-                bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
-            )
-        }
+        return digest.withUnsafeBytes(KeyDigest.init(bytes:))
     }
 
     /// The first characters of a secret, safe to show so people can tell keys apart.
@@ -55,7 +50,14 @@ public enum KeySecret {
 public struct KeyDigest: Hashable, Sendable {
     private let words: (UInt64, UInt64, UInt64, UInt64)
 
-    init(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) { self.words = (a, b, c, d) }
+    /// The digest's 32 bytes, in the order SHA-256 produces them.
+    init(bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count == 32, "a SHA-256 digest has 32 bytes")
+        self.words = (
+            bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+            bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+        )
+    }
 
     public static func == (lhs: KeyDigest, rhs: KeyDigest) -> Bool {
         lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2 && lhs.words.3 == rhs.words.3
@@ -98,11 +100,6 @@ extension KeyDigest {
             guard let high = nibble(utf8[index * 2]), let low = nibble(utf8[index * 2 + 1]) else { return nil }
             bytes[index] = high << 4 | low
         }
-        self = bytes.withUnsafeBytes { raw in
-            KeyDigest(
-                raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
-            )
-        }
+        self = bytes.withUnsafeBytes(KeyDigest.init(bytes:))
     }
 }

@@ -12,8 +12,7 @@ struct AdminController {
         router.post("/admin/reload") { request, _ in
             try self.requireAdmin(request)
             do {
-                let rules = try self.gateway.routing.reload()
-                self.gateway.logger.notice("routing rules reloaded", metadata: ["reason": "POST /admin/reload"])
+                let rules = try self.gateway.routing.reload(reason: "POST /admin/reload", logger: self.gateway.logger)
                 var body = ByteBuffer(string: #"{"status":"reloaded","routes":\#(rules.routes.count + 1),"files":["#)
                 for (index, file) in rules.files.enumerated() {
                     if index > 0 { body.writeString(",") }
@@ -22,7 +21,6 @@ struct AdminController {
                 body.writeString("]}")
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
             } catch {
-                self.gateway.logger.error("routing rules rejected; the previous rules keep serving", metadata: ["error": "\(error)"])
                 throw GatewayError(status: 422, type: "invalid_request_error", code: "invalid_routes", message: "\(error)")
             }
         }

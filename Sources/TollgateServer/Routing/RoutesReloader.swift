@@ -47,11 +47,7 @@ struct RoutesReloader: Service {
     }
 
     func reload(reason: String) {
-        do {
-            let rules = try self.table.reload()
-            self.logger.notice("routing rules reloaded", metadata: ["reason": "\(reason)", "routes": "\(rules.routes.count + 1)"])
-        } catch {
-            self.logger.error("routing rules rejected; the previous rules keep serving", metadata: ["reason": "\(reason)", "error": "\(error)"])
-        }
+        // The table logs the outcome; a rejected file leaves the current rules in force.
+        _ = try? self.table.reload(reason: reason, logger: self.logger)
     }
 }

@@ -19,12 +19,18 @@ final class RoutingTable: Sendable {
     /// The rules a new request uses.
     var rules: CompiledRoutingRules { self.current.withLock { $0 } }
 
-    /// Loads the rules again; on an error the current rules stay in force.
+    /// Loads the rules again and logs the outcome; on an error the current rules stay in force.
     @discardableResult
-    func reload() throws(ConfigError) -> CompiledRoutingRules {
-        let fresh = try self.loader()
-        self.current.withLock { $0 = fresh }
-        return fresh
+    func reload(reason: String, logger: Logger) throws(ConfigError) -> CompiledRoutingRules {
+        do {
+            let fresh = try self.loader()
+            self.current.withLock { $0 = fresh }
+            logger.notice("routing rules reloaded", metadata: ["reason": "\(reason)", "routes": "\(fresh.routes.count + 1)"])
+            return fresh
+        } catch {
+            logger.error("routing rules rejected; the previous rules keep serving", metadata: ["reason": "\(reason)", "error": "\(error)"])
+            throw error
+        }
     }
 }
 
