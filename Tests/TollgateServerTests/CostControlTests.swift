@@ -122,3 +122,35 @@ import TollgateTestSupport
         }
     }
 }
+
+@Suite struct BudgetRoutingTests {
+    @Test func routingMovesAUserNearTheirBudgetToACheaperModel() async throws {
+        // One gpt-4o request uses most of frank's budget; the next goes to gpt-4o-mini.
+        let limits = "users:\n  frank: { daily_budget_usd: 0.0004 }\n"
+        try await GatewayHarness.run(budgets: ["limits.yaml": limits]) { gateway in
+            try gateway.writeRoutes("""
+                routes:
+                  - name: budget-downgrade
+                    when: { feature: budget_used_pct, gte: 30 }
+                    target: gpt-4o-mini
+                    override_concrete_model: true
+                  - name: default
+                    default: true
+                    target: passthrough
+                """)
+            #expect(try await gateway.adminReload().status == 200)
+            let body = #"{"model":"gpt-4o","user":"frank","messages":[{"role":"user","content":"a question of some length to spend money"}],"max_tokens":20}"#
+            let first = try await gateway.chat(body)
+            #expect(first.status == 200)
+            #expect(first.header("X-Tollgate-Route") == "default" && first.header("X-Tollgate-Model") == "gpt-4o")
+            // Settlement runs just after the response: give it a moment.
+            var second = try await gateway.chat(body)
+            for _ in 0..<20 where second.header("X-Tollgate-Route") != "budget-downgrade" {
+                try await Task.sleep(for: .milliseconds(50))
+                second = try await gateway.chat(body)
+            }
+            #expect(second.status == 200)
+            #expect(second.header("X-Tollgate-Route") == "budget-downgrade" && second.header("X-Tollgate-Model") == "gpt-4o-mini")
+        }
+    }
+}
