@@ -76,6 +76,7 @@ let package = Package(
                 "TollgateCore",
                 "TollgateUpstream",
                 "TollgateEmbedding",
+                "TollgateRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

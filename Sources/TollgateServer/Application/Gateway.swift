@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import TollgateCore
 import TollgateEmbedding
+import TollgateRedis
 import TollgateUpstream
 
 /// Everything a request handler needs, built once at start-up from the configuration.
@@ -17,6 +18,8 @@ public final class Gateway: Sendable {
     let modelCatalog: ModelCatalog
     let routing: RoutingTable
     let costs: CostControl
+    /// The shared store of limits and budgets, when `stores.redis_url` is set.
+    let redis: RedisClient?
     /// The zone request features read the hour and weekday in.
     let timeZone = TimeZone.current
     let providerHeaders: [String: (withBody: [(name: String, value: String)], withoutBody: [(name: String, value: String)])]
@@ -32,10 +35,19 @@ public final class Gateway: Sendable {
         self.keyStore = try KeyStore(directory: config.dataDirectory)
         let declared = try DeclaredKeysFile.load(budgetsDirectory: config.budgetsDirectory, environment: environment)
         self.keys = KeyRegistry(declared: declared, store: self.keyStore)
+        let store: any QuotaStore
+        if let url = config.stores.redisURL {
+            let redis = RedisClient(configuration: try Self.redisConfiguration(config.stores, url: url), logger: logger)
+            self.redis = redis
+            store = FailoverQuotaStore(shared: RedisQuotaStore(client: redis), failOpen: config.stores.redisFailureMode == .open, logger: logger)
+        } else {
+            self.redis = nil
+            store = InProcessQuotaStore()
+        }
         self.costs = CostControl(
             prices: try PriceBook.load(budgetsDirectory: config.budgetsDirectory, config: config, environment: environment),
             limits: try LimitsConfig.load(budgetsDirectory: config.budgetsDirectory, environment: environment),
-            store: InProcessQuotaStore(),
+            store: store,
             logger: logger
         )
         self.upstream = upstream
@@ -54,6 +66,18 @@ public final class Gateway: Sendable {
                 logger.warning("provider unavailable", metadata: ["provider": "\(name)", "reason": "\(reason)"])
             }
         }
+    }
+
+    static func redisConfiguration(_ stores: StoresConfig, url: String) throws(ConfigError) -> RedisClient.Configuration {
+        let parsed: RedisURL
+        do {
+            parsed = try RedisURL(url)
+        } catch {
+            throw ConfigError(file: "tollgate.yaml", key: "stores.redis_url", reason: error.reason)
+        }
+        return RedisClient.Configuration(
+            url: parsed, connections: stores.redisConnections, connectTimeout: .seconds(1), commandTimeout: stores.redisTimeout
+        )
     }
 
     /// The provider serving `resolved`, or the 503 that explains why it cannot.

@@ -2,6 +2,7 @@ import Hummingbird
 import NIOCore
 import Prometheus
 import TollgateCore
+import TollgateRedis
 
 /// Liveness, readiness and Prometheus metrics.
 struct HealthController {
@@ -39,6 +40,15 @@ struct HealthController {
         } else {
             storesReady = false
             checks.writeString(#""unreachable""#)
+        }
+        if let redis = self.gateway.redis {
+            checks.writeString(#","redis":"#)
+            if (try? await redis.ping()) != nil {
+                checks.writeString(#""ok""#)
+            } else {
+                storesReady = false
+                checks.writeString(#""unreachable""#)
+            }
         }
         checks.writeString(#"},"providers":{"#)
         for (index, provider) in self.gateway.providers.availability.enumerated() {

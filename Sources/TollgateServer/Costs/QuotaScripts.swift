@@ -1,0 +1,134 @@
+import TollgateRedis
+
+/// The Lua scripts that make every claim and settlement one atomic Redis round trip, so
+/// any number of gateway processes share limits and budgets exactly. They mirror
+/// `InProcessQuotaStore` and `GCRA`; time comes from the Redis server's clock so replicas
+/// with skewed clocks still agree.
+///
+/// Keys, four per scope, in scope order:
+///   `tg:q:{scope}`       hash: `r` / `t` = requests / tokens TAT (seconds, as text)
+///   `tg:c:{scope}`       sorted set: in-flight request ids scored by lease expiry
+///   `tg:b:{scope}:{day}` hash: `spent` / `reserved` in nanodollars
+///   `tg:r:{scope}:{day}` sorted set: `{request id}:{nanodollars}` scored by lease expiry
+/// Leases expire reservations and concurrency slots of a process that died before settling.
+enum QuotaScripts {
+    static let claim = RedisScript("""
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+        local id, tokens, reservation = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+        local lease, n = tonumber(ARGV[4]), tonumber(ARGV[5])
+        local period = 60
+
+        local function gcra(tat, qty, limit)
+          local interval = period / limit
+          local base = math.max(tat, now)
+          local new = base + qty * interval
+          local function remaining(used) return math.min(limit, math.max(0, math.floor((period - used) / interval + 1e-9))) end
+          if qty > limit then return false, tat, remaining(base - now), base - now, -1 end
+          if new - now > period + 1e-9 then return false, tat, remaining(base - now), base - now, new - now - period end
+          return true, new, remaining(new - now), new - now, 0
+        end
+        local function ms(seconds) return math.floor(seconds * 1000 + 0.5) end
+
+        -- tightest statuses: {limit, remaining, reset ms}
+        local req, tok = {0, 0, 0}, {0, 0, 0}
+        local function tighten(status, limit, remaining, reset)
+          if status[1] == 0 or remaining < status[2] or (remaining == status[2] and limit < status[1]) then
+            status[1], status[2], status[3] = limit, remaining, ms(reset)
+          end
+        end
+
+        local writes, percents = {}, {}
+        for i = 0, n - 1 do
+          local rk, ck, bk, resk = KEYS[i * 4 + 1], KEYS[i * 4 + 2], KEYS[i * 4 + 3], KEYS[i * 4 + 4]
+          local rpm, tpm = tonumber(ARGV[6 + i * 4]), tonumber(ARGV[7 + i * 4])
+          local maxc, budget = tonumber(ARGV[8 + i * 4]), tonumber(ARGV[9 + i * 4])
+          local w = {}
+          local tats = redis.call('HMGET', rk, 'r', 't')
+          if rpm > 0 then
+            local ok, new, remaining, reset, retry = gcra(tonumber(tats[1]) or 0, 1, rpm)
+            tighten(req, rpm, remaining, reset)
+            if not ok then return {0, 'requests', i, rpm, ms(retry), req[1], req[2], req[3], tok[1], tok[2], tok[3]} end
+            w.r = new
+          end
+          if tpm > 0 then
+            local ok, new, remaining, reset, retry = gcra(tonumber(tats[2]) or 0, tokens, tpm)
+            tighten(tok, tpm, remaining, reset)
+            if not ok then
+              if retry < 0 then return {0, 'too_large', i, tpm, 0, req[1], req[2], req[3], tok[1], tok[2], tok[3]} end
+              return {0, 'tokens', i, tpm, ms(retry), req[1], req[2], req[3], tok[1], tok[2], tok[3]}
+            end
+            w.t = new
+          end
+          if maxc > 0 then
+            redis.call('ZREMRANGEBYSCORE', ck, '-inf', now)
+            if redis.call('ZCARD', ck) >= maxc then
+              return {0, 'concurrency', i, maxc, 1000, req[1], req[2], req[3], tok[1], tok[2], tok[3]}
+            end
+            w.c = true
+          end
+          if budget >= 0 then
+            -- Reservations whose lease ran out belong to requests that will never settle.
+            local expired = redis.call('ZRANGEBYSCORE', resk, '-inf', now)
+            for _, member in ipairs(expired) do
+              local amount = tonumber(string.match(member, ':(%d+)$')) or 0
+              redis.call('HINCRBY', bk, 'reserved', -amount)
+            end
+            if #expired > 0 then redis.call('ZREMRANGEBYSCORE', resk, '-inf', now) end
+            local state = redis.call('HMGET', bk, 'spent', 'reserved')
+            local used = (tonumber(state[1]) or 0) + math.max(0, tonumber(state[2]) or 0)
+            if used + reservation > budget then
+              return {0, 'budget', i, tostring(budget), tostring(used), 0, 0, 0, 0, 0, 0}
+            end
+            w.b = true
+            percents[#percents + 1] = tostring(i) .. ':' .. string.format('%.4f', budget > 0 and (used + reservation) * 100 / budget or 100)
+          end
+          writes[i] = w
+        end
+
+        -- Every scope admitted the claim: only now is any of it taken.
+        for i = 0, n - 1 do
+          local rk, ck, bk, resk = KEYS[i * 4 + 1], KEYS[i * 4 + 2], KEYS[i * 4 + 3], KEYS[i * 4 + 4]
+          local w = writes[i]
+          if w.r then redis.call('HSET', rk, 'r', string.format('%.6f', w.r)) end
+          if w.t then redis.call('HSET', rk, 't', string.format('%.6f', w.t)) end
+          if w.r or w.t then redis.call('EXPIRE', rk, period * 2) end
+          if w.c then
+            redis.call('ZADD', ck, now + lease, id)
+            redis.call('EXPIRE', ck, lease * 2)
+          end
+          if w.b then
+            redis.call('HINCRBY', bk, 'reserved', reservation)
+            redis.call('ZADD', resk, now + lease, id .. ':' .. string.format('%d', reservation))
+            redis.call('EXPIRE', bk, 172800)
+            redis.call('EXPIRE', resk, 172800)
+          end
+        end
+        return {1, req[1], req[2], req[3], tok[1], tok[2], tok[3], table.concat(percents, ',')}
+        """)
+
+    static let settle = RedisScript("""
+        local id, unused, reservation, cost, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+        local percents = {}
+        for i = 0, n - 1 do
+          local rk, ck, bk, resk = KEYS[i * 4 + 1], KEYS[i * 4 + 2], KEYS[i * 4 + 3], KEYS[i * 4 + 4]
+          local tpm, maxc, budget = tonumber(ARGV[6 + i * 3]), tonumber(ARGV[7 + i * 3]), tonumber(ARGV[8 + i * 3])
+          if tpm > 0 and unused ~= 0 then
+            local tat = tonumber(redis.call('HGET', rk, 't'))
+            if tat then redis.call('HSET', rk, 't', string.format('%.6f', tat - unused * 60 / tpm)) end
+          end
+          if maxc > 0 then redis.call('ZREM', ck, id) end
+          if budget >= 0 then
+            -- A reservation whose lease already expired was released by a claim.
+            if redis.call('ZREM', resk, id .. ':' .. string.format('%d', reservation)) == 1 then
+              redis.call('HINCRBY', bk, 'reserved', -reservation)
+            end
+            local spent = redis.call('HINCRBY', bk, 'spent', cost)
+            redis.call('EXPIRE', bk, 172800)
+            local reserved = math.max(0, tonumber(redis.call('HGET', bk, 'reserved')) or 0)
+            percents[#percents + 1] = tostring(i) .. ':' .. string.format('%.4f', budget > 0 and (spent + reserved) * 100 / budget or 100)
+          end
+        end
+        return table.concat(percents, ',')
+        """)
+}

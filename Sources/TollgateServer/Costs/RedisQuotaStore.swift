@@ -1,0 +1,125 @@
+import Foundation
+import Synchronization
+import TollgateCore
+import TollgateRedis
+
+/// Limits and budgets shared by every gateway process through Redis: a claim and a
+/// settlement are each one `EVALSHA` of `QuotaScripts`, so they are atomic across replicas
+/// and cost one round trip.
+final class RedisQuotaStore: QuotaStore {
+    let client: RedisClient
+    /// Budget use from the latest reply per scope and day, for `budget_used_pct`.
+    private let budgetUse = Mutex<[String: (day: String, percent: Double)]>([:])
+
+    init(client: RedisClient) {
+        self.client = client
+    }
+
+    func claim(_ claim: QuotaClaim) async throws -> Result<QuotaGrant, QuotaDenial> {
+        let days = claim.budgetDays
+        var arguments = [claim.requestID, String(claim.tokens), String(claim.reservation.nanos), String(Int(claim.lease.components.seconds)), String(claim.scopes.count)]
+        arguments.reserveCapacity(5 + claim.scopes.count * 4)
+        for scope in claim.scopes {
+            let limits = scope.limits
+            arguments.append(String(limits.requestsPerMinute ?? 0))
+            arguments.append(String(limits.tokensPerMinute ?? 0))
+            arguments.append(String(limits.maxConcurrent ?? 0))
+            arguments.append(String(limits.dailyBudget?.nanos ?? -1))
+        }
+        let reply = try await self.client.evaluate(QuotaScripts.claim, keys: Self.keys(claim, days: days), arguments: arguments)
+        guard let fields = reply.arrayValue, let admitted = fields.first?.integerValue else { throw RedisError.reply("unexpected claim reply \(reply)") }
+        func int(_ index: Int) -> Int { fields.indices.contains(index) ? Int(fields[index].integerValue ?? 0) : 0 }
+        func status(_ first: Int) -> RateStatus? {
+            int(first) > 0 ? RateStatus(limit: int(first), remaining: int(first + 1), resetAfter: Double(int(first + 2)) / 1000) : nil
+        }
+        if admitted == 1 {
+            let percents = self.remember(fields.count > 7 ? fields[7].text : "", claim: claim, days: days)
+            return .success(QuotaGrant(requests: status(1), tokens: status(4), budgetUsedPercent: percents))
+        }
+        let reason = fields.count > 1 ? fields[1].text : ""
+        let index = int(2)
+        guard claim.scopes.indices.contains(index) else { throw RedisError.reply("claim refused for unknown scope \(index)") }
+        let scope = claim.scopes[index]
+        switch reason {
+        case "budget":
+            let limit = USD(nanos: Int64(fields[3].text) ?? 0), used = USD(nanos: Int64(Double(fields[4].text) ?? 0))
+            let day = days[index] ?? BudgetDay(containing: claim.time, in: scope.timeZone)
+            return .failure(.budgetExceeded(scope: scope.label, limit: limit, used: used, requested: claim.reservation, resetsAt: day.resetsAt))
+        case "too_large":
+            return .failure(.tooLarge(scope: scope.label, resource: .tokens, limit: int(3), requested: claim.tokens))
+        default:
+            let resource = QuotaDenial.Resource(rawValue: reason) ?? .requests
+            return .failure(.rateLimited(scope: scope.label, resource: resource, limit: int(3), retryAfter: Double(int(4)) / 1000, requests: status(5), tokens: status(8)))
+        }
+    }
+
+    func settle(_ claim: QuotaClaim, _ settlement: QuotaSettlement) async throws {
+        let days = claim.budgetDays
+        var arguments = [
+            claim.requestID, String(claim.tokens - settlement.tokens), String(claim.reservation.nanos), String(settlement.cost.nanos),
+            String(claim.scopes.count),
+        ]
+        for scope in claim.scopes {
+            arguments.append(String(scope.limits.tokensPerMinute ?? 0))
+            arguments.append(String(scope.limits.maxConcurrent ?? 0))
+            arguments.append(String(scope.limits.dailyBudget?.nanos ?? -1))
+        }
+        let reply = try await self.client.evaluate(QuotaScripts.settle, keys: Self.keys(claim, days: days), arguments: arguments)
+        _ = self.remember(reply.text, claim: claim, days: days)
+    }
+
+    func budgetUsedPercent(_ scopes: [QuotaScope], at time: Date) -> Double? {
+        self.budgetUse.withLock { cache in
+            var result: Double?
+            for scope in scopes where scope.limits.dailyBudget != nil {
+                let day = BudgetDay(containing: time, in: scope.timeZone).name
+                let known = cache[scope.id].flatMap { $0.day == day ? $0.percent : nil } ?? 0
+                result = max(result ?? 0, known)
+            }
+            return result
+        }
+    }
+
+    /// Caches `index:percent` pairs from a reply; returns the highest.
+    private func remember(_ text: String, claim: QuotaClaim, days: [BudgetDay?]) -> Double? {
+        guard !text.isEmpty else { return nil }
+        var highest: Double?
+        self.budgetUse.withLock { cache in
+            for pair in text.split(separator: ",") {
+                let parts = pair.split(separator: ":")
+                guard parts.count == 2, let index = Int(parts[0]), let percent = Double(parts[1]),
+                      claim.scopes.indices.contains(index), let day = days[index] else { continue }
+                cache[claim.scopes[index].id] = (day.name, percent)
+                highest = max(highest ?? 0, percent)
+            }
+            if cache.count > 100_000 { cache.removeAll(keepingCapacity: true) }
+        }
+        return highest
+    }
+
+    static func keys(_ claim: QuotaClaim, days: [BudgetDay?]) -> [String] {
+        var keys: [String] = []
+        keys.reserveCapacity(claim.scopes.count * 4)
+        for (scope, day) in zip(claim.scopes, days) {
+            let id = scope.id
+            let dayName = day?.name ?? "-"
+            keys.append("tg:q:{\(id)}")
+            keys.append("tg:c:{\(id)}")
+            keys.append("tg:b:{\(id)}:\(dayName)")
+            keys.append("tg:r:{\(id)}:\(dayName)")
+        }
+        return keys
+    }
+}
+
+extension RedisReply {
+    /// A bulk or status reply as text; integers in decimal.
+    var text: String {
+        switch self {
+        case .string(let bytes): String(decoding: bytes, as: UTF8.self)
+        case .status(let status): status
+        case .integer(let value): String(value)
+        default: ""
+        }
+    }
+}
