@@ -52,9 +52,13 @@ struct ChatToAnthropicTranslator {
         let parallel = passthrough["parallel_tool_calls"]
         passthrough["parallel_tool_calls"] = nil
         if let tools = request.tools, !tools.isEmpty {
-            result.tools = try tools.enumerated().map { (index, tool) throws(GatewayError) in try self.tool(tool, path: "tools[\(index)]") }
-            result.toolChoice = try self.toolChoice(request.toolChoice)
-            if parallel == .bool(false), result.toolChoice?["type"]?.stringValue != "none" {
+            var translated: [JSONObject] = []
+            for (index, tool) in tools.enumerated() {
+                if let tool = try self.tool(tool, path: "tools[\(index)]") { translated.append(tool) }
+            }
+            result.tools = translated.isEmpty ? nil : translated
+            result.toolChoice = translated.isEmpty ? nil : try self.toolChoice(request.toolChoice)
+            if parallel == .bool(false), result.tools != nil, result.toolChoice?["type"]?.stringValue != "none" {
                 var choice = result.toolChoice ?? ["type": "auto"]
                 choice["disable_parallel_tool_use"] = .bool(true)
                 result.toolChoice = choice
@@ -73,7 +77,6 @@ struct ChatToAnthropicTranslator {
         for name in Self.unsupportedParameters {
             guard let value = extra[name] else { continue }
             extra[name] = nil
-            if name == "modalities" { continue }
             if !value.isNoOp { try self.log.unsupported(name) }
         }
         if let modalities = extra["modalities"] {
@@ -108,14 +111,14 @@ struct ChatToAnthropicTranslator {
 
     // MARK: - Tools
 
-    private mutating func tool(_ tool: JSONValue, path: String) throws(GatewayError) -> JSONObject {
+    private mutating func tool(_ tool: JSONValue, path: String) throws(GatewayError) -> JSONObject? {
         guard let object = tool.objectValue else {
             throw .invalidRequest("Invalid type for '\(path)': expected an object.", param: path)
         }
         let type = object["type"]?.stringValue ?? "function"
         guard type == "function" else {
             try self.log.unsupported(path, "tools of type '\(type)' have no Anthropic equivalent")
-            return [:]
+            return nil
         }
         guard let function = object["function"]?.objectValue, let name = function["name"]?.stringValue else {
             throw .invalidBody(.missing("\(path).function.name"))

@@ -131,6 +131,24 @@ import Testing
         #expect((system[1]["text"] as! String).contains("JSON object"))
     }
 
+    @Test func unsupportedToolKindsAreRefusedOrLeftOut() throws {
+        let request = try openAI(
+            #"{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"custom","custom":{"name":"grammar"}}],"tool_choice":"auto","parallel_tool_calls":false}"#
+        )
+        #expect(throws: GatewayError.self) { try request.anthropicRequest() }
+        let dropped = try request.anthropicRequest(options: .init(dropUnsupported: true))
+        #expect(dropped.dropped == ["tools[0]"])
+        let body = try json(dropped.request)
+        #expect(body["tools"] == nil && body["tool_choice"] == nil)
+    }
+
+    @Test func streamUsageIsRequestedAndTheClientsWishRemembered() throws {
+        var request = try openAI(#"{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true}"#)
+        #expect(request.requestStreamUsage() == false)
+        #expect(request.includesStreamUsage)
+        #expect(request.requestStreamUsage() == true)
+    }
+
     @Test func invalidToolArgumentsAreA400NamingThem() throws {
         let request = try openAI(
             #"{"model":"m","messages":[{"role":"user","content":"hi"},{"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"f","arguments":"[1,2]"}}]},{"role":"tool","tool_call_id":"c1","content":"ok"}]}"#
