@@ -23,7 +23,7 @@ public enum AnthropicContent: Sendable, Hashable {
     case blocks([JSONObject])
 
     /// The content as blocks: a string becomes one text block.
-    public var blocks: [JSONObject] {
+    public var contentBlocks: [JSONObject] {
         switch self {
         case .text(let text): [["type": .string("text"), "text": .string(text)]]
         case .blocks(let blocks): blocks
