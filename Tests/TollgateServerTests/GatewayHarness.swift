@@ -35,8 +35,24 @@ struct GatewayHarness: Sendable {
     var auth: [(name: String, value: String)] { [("Authorization", "Bearer \(self.secret)"), ("Content-Type", "application/json")] }
 
     /// `localEmbeddings` loads the in-process model (only the tests that use it pay for it).
+    /// Prices for the harness's models; tests add `limits.yaml` and other budget files.
+    static let testPrices = """
+        models:
+          gpt-4o: { input: 2.50, cached_input: 1.25, output: 10.00 }
+          gpt-4o-mini: { input: 0.15, cached_input: 0.075, output: 0.60 }
+          house-model: { input: 1.00, output: 2.00 }
+          text-embedding-3-small: { input: 0.02, output: 0 }
+          keyless-model: { input: 1, output: 1 }
+          dead-model: { input: 1, output: 1 }
+          "gpt-5*": { input: 1.25, cached_input: 0.125, output: 10.00 }
+          "gpt-4.1*": { input: 2.00, cached_input: 0.50, output: 8.00 }
+          local/all-MiniLM-L6-v2: { free: true }
+        """
+
     static func run(
         localEmbeddings: Bool = false,
+        budgets: [String: String] = [:],
+        keyLimits: (rpm: Int?, tpm: Int?, maxConcurrent: Int?, dailyBudgetUSD: Double?) = (nil, nil, nil, nil),
         configure: @Sendable (inout GatewayConfig) -> Void = { _ in },
         _ body: @Sendable (GatewayHarness) async throws -> Void
     ) async throws {
@@ -66,8 +82,15 @@ struct GatewayHarness: Sendable {
                 ? Self.repositoryRoot.appendingPathComponent("models/all-MiniLM-L6-v2").path
                 : dataDirectory + "/no-model"
             configure(&config)
+            try FileManager.default.createDirectory(atPath: config.budgetsDirectory, withIntermediateDirectories: true)
+            for (file, text) in ["prices.yaml": Self.testPrices].merging(budgets, uniquingKeysWith: { $1 }) {
+                try text.write(toFile: config.budgetsDirectory + "/" + file, atomically: true, encoding: .utf8)
+            }
             let keyStore = try KeyStore(directory: dataDirectory)
-            let (_, secret) = try keyStore.create(name: "test-app", team: "qa")
+            let (_, secret) = try keyStore.create(
+                name: "test-app", team: "qa", requestsPerMinute: keyLimits.rpm, tokensPerMinute: keyLimits.tpm,
+                maxConcurrent: keyLimits.maxConcurrent, dailyBudgetUSD: keyLimits.dailyBudgetUSD
+            )
             var logger = Logger(label: "tollgate-test")
             logger.logLevel = .critical
             let client = UpstreamClient(logger: logger)

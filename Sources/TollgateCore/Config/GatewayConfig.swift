@@ -134,16 +134,44 @@ public struct LoggingConfig: Sendable, Equatable, Decodable {
 
 /// Shared state. No Redis URL: limits, budgets and caches stay in process.
 public struct StoresConfig: Sendable, Equatable, Decodable {
+    /// What the gateway does while Redis is unreachable.
+    public enum FailureMode: String, Sendable, Equatable, Decodable {
+        /// Enforce limits and budgets per process meanwhile (a metric and a loud log line).
+        case open
+        /// Refuse requests with 503 until Redis is back.
+        case closed
+    }
+
     public var redisURL: String?
+    public var redisFailureMode: FailureMode = .open
+    /// The longest a request waits on Redis before the failure mode applies.
+    public var redisTimeout: Duration = .milliseconds(250)
+    /// Connections to Redis, each pipelining every concurrent request's command.
+    public var redisConnections: Int = 2
 
     public init(redisURL: String? = nil) { self.redisURL = redisURL }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case redisURL = "redis_url" }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case redisURL = "redis_url"
+        case redisFailureMode = "redis_failure_mode"
+        case redisTimeout = "redis_timeout"
+        case redisConnections = "redis_connections"
+    }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.redisURL = try container.decodeIfPresent(String.self, forKey: .redisURL).nonEmpty
+        self.redisFailureMode = try container.decodeIfPresent(FailureMode.self, forKey: .redisFailureMode) ?? .open
+        if let timeout = try container.decodeIfPresent(ConfigDurationValue.self, forKey: .redisTimeout) {
+            self.redisTimeout = timeout.duration
+        }
+        if let connections = try container.decodeIfPresent(Int.self, forKey: .redisConnections) {
+            guard (1...64).contains(connections) else {
+                throw DecodingError.dataCorruptedError(forKey: .redisConnections, in: container, debugDescription: "must be between 1 and 64")
+            }
+            self.redisConnections = connections
+        }
     }
 }
 

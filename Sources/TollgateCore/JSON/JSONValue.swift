@@ -26,6 +26,11 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    public var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
     public var objectValue: JSONObject? {
         if case .object(let o) = self { return o }
         return nil

@@ -49,12 +49,14 @@ public struct DeclaredKey: Sendable, Decodable {
     public var models: [String]?
     public var rpm: Int?
     public var tpm: Int?
+    public var maxConcurrent: Int?
     public var dailyBudgetUSD: Double?
     public var secretEnvironmentVariable: String?
     public var secretSHA256: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, team, user, models, rpm, tpm
+        case maxConcurrent = "max_concurrent"
         case dailyBudgetUSD = "daily_budget_usd"
         case secretEnvironmentVariable = "secret_env"
         case secretSHA256 = "secret_sha256"
@@ -69,6 +71,10 @@ public struct DeclaredKey: Sendable, Decodable {
         self.models = try container.decodeIfPresent([String].self, forKey: .models)
         self.rpm = try container.decodeIfPresent(Int.self, forKey: .rpm)
         self.tpm = try container.decodeIfPresent(Int.self, forKey: .tpm)
+        self.maxConcurrent = try container.decodeIfPresent(Int.self, forKey: .maxConcurrent)
+        for (value, key) in [(self.rpm, CodingKeys.rpm), (self.tpm, .tpm), (self.maxConcurrent, .maxConcurrent)] where (value ?? 1) < 1 {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "must be at least 1")
+        }
         self.dailyBudgetUSD = try container.decodeIfPresent(Double.self, forKey: .dailyBudgetUSD)
         self.secretEnvironmentVariable = try container.decodeIfPresent(String.self, forKey: .secretEnvironmentVariable)
         self.secretSHA256 = try container.decodeIfPresent(String.self, forKey: .secretSHA256)?.lowercased()
@@ -91,6 +97,7 @@ public struct DeclaredKey: Sendable, Decodable {
             allowedModels: self.models,
             requestsPerMinute: self.rpm,
             tokensPerMinute: self.tpm,
+            maxConcurrent: self.maxConcurrent,
             dailyBudgetUSD: self.dailyBudgetUSD,
             createdAt: Date(timeIntervalSince1970: 0),
             source: .config

@@ -18,6 +18,8 @@ public struct GatewayKey: Sendable, Equatable {
     public var allowedModels: [String]?
     public var requestsPerMinute: Int?
     public var tokensPerMinute: Int?
+    /// Most requests this key may have in flight at once.
+    public var maxConcurrent: Int?
     public var dailyBudgetUSD: Double?
     public var createdAt: Date
     public var revokedAt: Date?
@@ -31,6 +33,7 @@ public struct GatewayKey: Sendable, Equatable {
         allowedModels: [String]? = nil,
         requestsPerMinute: Int? = nil,
         tokensPerMinute: Int? = nil,
+        maxConcurrent: Int? = nil,
         dailyBudgetUSD: Double? = nil,
         createdAt: Date = Date(),
         revokedAt: Date? = nil,
@@ -43,6 +46,7 @@ public struct GatewayKey: Sendable, Equatable {
         self.allowedModels = allowedModels
         self.requestsPerMinute = requestsPerMinute
         self.tokensPerMinute = tokensPerMinute
+        self.maxConcurrent = maxConcurrent
         self.dailyBudgetUSD = dailyBudgetUSD
         self.createdAt = createdAt
         self.revokedAt = revokedAt

@@ -33,6 +33,9 @@ public final class KeyStore: Sendable {
                 table.column("revoked_at", .datetime)
             }
         }
+        migrator.registerMigration("v2-max-concurrent") { db in
+            try db.alter(table: "gateway_key") { table in table.add(column: "max_concurrent", .integer) }
+        }
         return migrator
     }
 
@@ -45,6 +48,7 @@ public final class KeyStore: Sendable {
         allowedModels: [String]? = nil,
         requestsPerMinute: Int? = nil,
         tokensPerMinute: Int? = nil,
+        maxConcurrent: Int? = nil,
         dailyBudgetUSD: Double? = nil
     ) throws -> (key: GatewayKey, secret: String) {
         let secret = KeySecret.generate()
@@ -56,6 +60,7 @@ public final class KeyStore: Sendable {
             allowedModels: allowedModels,
             requestsPerMinute: requestsPerMinute,
             tokensPerMinute: tokensPerMinute,
+            maxConcurrent: maxConcurrent,
             dailyBudgetUSD: dailyBudgetUSD,
             createdAt: Date(),
             source: .database
@@ -63,12 +68,12 @@ public final class KeyStore: Sendable {
         try self.database.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO gateway_key (id, secret_hash, secret_prefix, name, team, user, models, rpm, tpm, daily_budget_usd, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO gateway_key (id, secret_hash, secret_prefix, name, team, user, models, rpm, tpm, max_concurrent, daily_budget_usd, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     key.id, KeySecret.hash(secret), KeySecret.displayPrefix(secret), key.name, key.team, key.user,
-                    key.allowedModels?.joined(separator: ","), key.requestsPerMinute, key.tokensPerMinute,
+                    key.allowedModels?.joined(separator: ","), key.requestsPerMinute, key.tokensPerMinute, key.maxConcurrent,
                     key.dailyBudgetUSD, key.createdAt,
                 ]
             )
@@ -120,6 +125,7 @@ public final class KeyStore: Sendable {
             allowedModels: (row["models"] as String?).map { $0.split(separator: ",").map(String.init) },
             requestsPerMinute: row["rpm"],
             tokensPerMinute: row["tpm"],
+            maxConcurrent: row["max_concurrent"],
             dailyBudgetUSD: row["daily_budget_usd"],
             createdAt: row["created_at"],
             revokedAt: row["revoked_at"],

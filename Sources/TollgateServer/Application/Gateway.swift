@@ -16,6 +16,7 @@ public final class Gateway: Sendable {
     let embedder: LocalEmbedderSlot
     let modelCatalog: ModelCatalog
     let routing: RoutingTable
+    let costs: CostControl
     /// The zone request features read the hour and weekday in.
     let timeZone = TimeZone.current
     let providerHeaders: [String: (withBody: [(name: String, value: String)], withoutBody: [(name: String, value: String)])]
@@ -31,6 +32,12 @@ public final class Gateway: Sendable {
         self.keyStore = try KeyStore(directory: config.dataDirectory)
         let declared = try DeclaredKeysFile.load(budgetsDirectory: config.budgetsDirectory, environment: environment)
         self.keys = KeyRegistry(declared: declared, store: self.keyStore)
+        self.costs = CostControl(
+            prices: try PriceBook.load(budgetsDirectory: config.budgetsDirectory, config: config, environment: environment),
+            limits: try LimitsConfig.load(budgetsDirectory: config.budgetsDirectory, environment: environment),
+            store: InProcessQuotaStore(),
+            logger: logger
+        )
         self.upstream = upstream
         self.metrics = GatewayMetrics()
         self.logger = logger

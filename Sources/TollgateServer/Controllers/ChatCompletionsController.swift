@@ -36,14 +36,19 @@ struct ChatCompletionsController {
         } catch {
             throw GatewayError.invalidRequest("Invalid X-Tollgate-Tag header: \(error.reason)")
         }
-        let features = RequestFeatures(request: completion, key: key, endUser: user, tags: tags, timeZone: self.gateway.timeZone)
+        let costs = self.gateway.costs
+        let scopes = costs.scopes(key: key, user: user ?? key.user)
+        let features = RequestFeatures(
+            request: completion, key: key, endUser: user, tags: tags, timeZone: self.gateway.timeZone,
+            budgetUsedPercent: costs.budgetUsedPercent(scopes)
+        )
         let decision = rules.evaluate(features)
         let target = try self.gateway.target(for: decision)
         let resolved = target.resolved
         let provider = target.provider
-        // From here on the observation records the request however it ends.
+        // From here on the observation accounts for the request however it ends.
         let observation = RequestObservation(
-            metrics: self.gateway.metrics, route: decision.route, model: resolved.metricLabel, start: start,
+            metrics: self.gateway.metrics, costs: costs, route: decision.route, model: resolved.metricLabel, start: start,
             onFinish: target.release
         )
 
@@ -54,28 +59,42 @@ struct ChatCompletionsController {
         if let user { logger[metadataKey: "user"] = .string(user) }
 
         // The body goes upstream byte for byte unless the gateway has to change something:
-        // the model (routing or an upstream rename) or the output cap.
+        // the model (routing or an upstream rename), the output cap, or asking for usage.
         var upstreamBody = body
-        var changed = false
-        if resolved.upstreamModel != requestedModel {
-            completion.model = resolved.upstreamModel
-            changed = true
-        }
-        if let capped = decision.caps.outputTokenLimit(requested: completion.outputTokenLimit), capped != completion.outputTokenLimit {
-            if completion.maxCompletionTokens != nil || completion.maxTokens == nil {
-                completion.maxCompletionTokens = capped
-            } else {
-                completion.maxTokens = capped
+        let ticket: CostTicket
+        let clientWantsUsage = completion.streamOptions?["include_usage"]?.boolValue == true
+        do {
+            var changed = false
+            if resolved.upstreamModel != requestedModel {
+                completion.model = resolved.upstreamModel
+                changed = true
             }
-            changed = true
-        }
-        if changed {
-            do {
-                upstreamBody = try RequestBody.encode(completion)
-            } catch {
-                observation.finish(status: error.status)
-                throw error
+            if let capped = decision.caps.outputTokenLimit(requested: completion.outputTokenLimit), capped != completion.outputTokenLimit {
+                if completion.maxCompletionTokens != nil || completion.maxTokens == nil {
+                    completion.maxCompletionTokens = capped
+                } else {
+                    completion.maxTokens = capped
+                }
+                changed = true
             }
+            // A stream is priced from its usage chunk: ask for it, and hide it again from a
+            // client that did not ask.
+            if completion.isStreaming && !clientWantsUsage {
+                var options = completion.streamOptions ?? JSONObject()
+                options["include_usage"] = .bool(true)
+                completion.streamOptions = options
+                changed = true
+            }
+            let price = try costs.price(for: resolved.model)
+            ticket = try await costs.admit(
+                requestID: context.requestID, scopes: scopes, price: price, inputTokens: features.promptTokens,
+                maxOutputTokens: completion.outputTokenLimit, logger: logger
+            )
+            observation.admitted(ticket)
+            if changed { upstreamBody = try RequestBody.encode(completion) }
+        } catch {
+            observation.finish(status: error.status)
+            throw error
         }
 
         let exchange = UpstreamExchange(
@@ -88,15 +107,26 @@ struct ChatCompletionsController {
             observation.finish(status: error.status)
             throw error
         }
+        observation.upstreamResponded(status: upstream.status)
         var headers = self.responseHeaders(route: decision.route, resolved: resolved, upstream: upstream)
+        ticket.addRateLimitHeaders(to: &headers)
 
         guard (200..<300).contains(upstream.status) else {
-            let error = await exchange.mapErrorResponse(upstream)
+            var error = await exchange.mapErrorResponse(upstream)
             observation.finish(status: error.status)
+            error.headers += headers.filter { $0.name.canonicalName.hasPrefix("x-ratelimit") }.map { ($0.name.canonicalName, $0.value) }
             return error.response(format: .openAI)
         }
         guard completion.isStreaming else {
-            let answer = try await exchange.collect(upstream)
+            let answer: ByteBuffer
+            do {
+                answer = try await exchange.collect(upstream)
+            } catch {
+                observation.finish(status: error.status)
+                throw error
+            }
+            observation.record(usage: TokenUsage.fromOpenAIBody(answer))
+            headers[.tollgateCostUSD] = observation.cost.description
             headers[.contentType] = upstream.header("content-type") ?? "application/json"
             observation.finish(status: upstream.status)
             logger.info("request completed", metadata: ["status": "\(upstream.status)", "duration_ms": "\(observation.elapsed.milliseconds)"])
@@ -105,6 +135,8 @@ struct ChatCompletionsController {
 
         headers[.contentType] = "text/event-stream; charset=utf-8"
         headers[.cacheControl] = "no-cache"
+        // The cost of a stream is known only at its end: it follows as a trailer.
+        headers[.trailerFields] = HTTPField.Name.tollgateCostUSD.canonicalName
         let metrics = self.gateway.metrics
         let streamLogger = logger
         return Response(status: .ok, headers: headers, body: .init { writer in
@@ -118,6 +150,7 @@ struct ChatCompletionsController {
                 for try await chunk in upstream.body {
                     if first {
                         first = false
+                        observation.firstByte()
                         metrics.recordTimeToFirstByte(provider: provider.name, model: resolved.metricLabel, duration: observation.elapsed)
                     }
                     try await writer.write(chunk)
@@ -132,7 +165,7 @@ struct ChatCompletionsController {
                 status = 499
                 throw error
             }
-            try await writer.finish(nil)
+            try await writer.finish([.tollgateCostUSD: observation.cost.description])
         })
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import TollgateCore
@@ -24,12 +25,22 @@ struct EmbeddingsController {
         let body = try await RequestBody.collect(request, limit: self.gateway.config.server.maxBodyBytes)
         let embeddings = try RequestBody.decode(EmbeddingsRequest.self, from: body)
         let localName = self.gateway.config.embeddings.localModelName
+        let costs = self.gateway.costs
+        let scopes = costs.scopes(key: key, user: embeddings.user ?? request.headers[.tollgateUser] ?? key.user)
 
         if embeddings.model == localName {
             guard key.allows(model: localName) else { throw GatewayError.modelNotAllowed(localName) }
-            let observation = RequestObservation(metrics: self.gateway.metrics, route: Self.route, model: localName, start: start)
+            let observation = RequestObservation(metrics: self.gateway.metrics, costs: costs, route: Self.route, model: localName, start: start)
             do {
-                let response = try await self.embedLocally(embeddings)
+                let ticket = try await costs.admit(
+                    requestID: context.requestID, scopes: scopes, price: try costs.price(for: localName),
+                    inputTokens: Self.estimateTokens(embeddings.input), maxOutputTokens: 0, logger: context.logger
+                )
+                observation.admitted(ticket)
+                var response = try await self.embedLocally(embeddings)
+                observation.upstreamResponded(status: 200)
+                ticket.addRateLimitHeaders(to: &response.headers)
+                response.headers[.tollgateCostUSD] = USD.zero.description
                 observation.finish(status: 200)
                 return response
             } catch {
@@ -49,28 +60,42 @@ struct EmbeddingsController {
             renamed["model"] = .string(resolved.upstreamModel)
             upstreamBody = try RequestBody.encode(renamed)
         }
-        let observation = RequestObservation(metrics: self.gateway.metrics, route: Self.route, model: resolved.metricLabel, start: start)
+        let observation = RequestObservation(metrics: self.gateway.metrics, costs: costs, route: Self.route, model: resolved.metricLabel, start: start)
         let exchange = UpstreamExchange(gateway: self.gateway, provider: provider, model: resolved, logger: context.logger)
         do {
+            let ticket = try await costs.admit(
+                requestID: context.requestID, scopes: scopes, price: try costs.price(for: resolved.model),
+                inputTokens: Self.estimateTokens(embeddings.input), maxOutputTokens: 0, logger: context.logger
+            )
+            observation.admitted(ticket)
             let upstream = try await exchange.send(path: "/embeddings", body: upstreamBody)
+            observation.upstreamResponded(status: upstream.status)
             guard (200..<300).contains(upstream.status) else {
                 let error = await exchange.mapErrorResponse(upstream)
                 observation.finish(status: error.status)
                 return error.response(format: .openAI)
             }
             let answer = try await exchange.collect(upstream)
+            observation.record(usage: TokenUsage.fromOpenAIBody(answer))
+            var headers: HTTPFields = [
+                .contentType: upstream.header("content-type") ?? "application/json",
+                .tollgateRoute: "direct", .tollgateModel: resolved.model, .tollgateCache: "miss", .tollgateFallback: "none",
+                .tollgateCostUSD: observation.cost.description,
+            ]
+            ticket.addRateLimitHeaders(to: &headers)
             observation.finish(status: upstream.status)
-            return Response(
-                status: .init(code: upstream.status),
-                headers: [
-                    .contentType: upstream.header("content-type") ?? "application/json",
-                    .tollgateRoute: "direct", .tollgateModel: resolved.model, .tollgateCache: "miss", .tollgateFallback: "none",
-                ],
-                body: .init(byteBuffer: answer)
-            )
+            return Response(status: .init(code: upstream.status), headers: headers, body: .init(byteBuffer: answer))
         } catch {
             observation.finish(status: error.status)
             throw error
+        }
+    }
+
+    /// Input tokens for limits, before the provider counts them.
+    static func estimateTokens(_ input: EmbeddingsRequest.Input) -> Int {
+        switch input {
+        case .texts(let texts): texts.reduce(0) { $0 + PromptTokenEstimator.tokens(utf8Bytes: $1.utf8.count) }
+        case .tokens(let tokens): tokens.reduce(0) { $0 + $1.count }
         }
     }
 

@@ -1,0 +1,206 @@
+import Foundation
+import Synchronization
+import HTTPTypes
+import Logging
+import Metrics
+import TollgateCore
+
+/// Prices requests and holds them to rate limits and daily budgets: before a request goes
+/// upstream it claims its worst case from every scope it counts against; when it ends,
+/// the claim is settled to what the provider reported.
+final class CostControl: Sendable {
+    let prices: PriceBook
+    let limits: LimitsConfig
+    let store: any QuotaStore
+    private let logger: Logger
+    private let denials: Mutex<[String: Counter]> = .init([:])
+    private let softLimitCrossings = Counter(label: "tollgate_budget_soft_limit_requests_total")
+    private let spend = FloatingPointCounter(label: "tollgate_spend_usd_total")
+
+    init(prices: PriceBook, limits: LimitsConfig, store: any QuotaStore, logger: Logger) {
+        self.prices = prices
+        self.limits = limits
+        self.store = store
+        self.logger = logger
+    }
+
+    /// The scopes a request counts against (none when nothing limits this key or user).
+    func scopes(key: GatewayKey, user: String?) -> [QuotaScope] {
+        self.limits.scopes(key: key, keyLimits: key.limitSettings, user: user)
+    }
+
+    /// `budget_used_pct` for routing: the fullest of the request's daily budgets.
+    func budgetUsedPercent(_ scopes: [QuotaScope]) -> Double? {
+        scopes.isEmpty ? nil : self.store.budgetUsedPercent(scopes, at: Date())
+    }
+
+    /// The price of `model`, or the error that refuses an unpriced model (a pattern mapping
+    /// can resolve names the price list does not know).
+    func price(for model: String) throws(GatewayError) -> ModelPrice {
+        guard let price = self.prices.price(for: model) else { throw .modelNotPriced(model) }
+        return price
+    }
+
+    /// Claims a request's share of every scope, or throws the 429 that explains which limit
+    /// refused it.
+    func admit(
+        requestID: String, scopes: [QuotaScope], price: ModelPrice, inputTokens: Int, maxOutputTokens: Int?, logger: Logger
+    ) async throws(GatewayError) -> CostTicket {
+        let outputTokens = maxOutputTokens ?? self.limits.defaultOutputReservation
+        let claim = QuotaClaim(
+            requestID: requestID, scopes: scopes, tokens: inputTokens + outputTokens,
+            reservation: price.worstCaseCost(inputTokens: inputTokens, maxOutputTokens: outputTokens)
+        )
+        guard !claim.isEmpty else { return CostTicket(claim: claim, grant: QuotaGrant(), price: price) }
+        let result: Result<QuotaGrant, QuotaDenial>
+        do {
+            result = try await self.store.claim(claim)
+        } catch {
+            let failure = (error as? GatewayError) ?? .limitStoreUnavailable
+            throw failure
+        }
+        switch result {
+        case .success(let grant):
+            if let used = grant.budgetUsedPercent, used >= self.limits.softLimitPercent {
+                self.softLimitCrossings.increment()
+                logger.warning("budget past soft limit", metadata: ["budget_used_pct": "\(Int(used))"])
+            }
+            return CostTicket(claim: claim, grant: grant, price: price)
+        case .failure(let denial):
+            let error = GatewayError(denial)
+            self.countDenial(error.code ?? error.type)
+            logger.notice("request refused by limits", metadata: ["reason": "\(error.message)"])
+            throw error
+        }
+    }
+
+    /// Replaces the claim's reservation by what the request really cost. Runs after the
+    /// response, off the request's critical path.
+    func settle(_ ticket: CostTicket, usage: TokenUsage?, cost: USD) {
+        if cost > .zero { self.spend.increment(by: cost.dollars) }
+        guard !ticket.claim.isEmpty else { return }
+        let settlement = QuotaSettlement(tokens: usage?.totalTokens ?? 0, cost: cost)
+        let store = self.store
+        let logger = self.logger
+        Task {
+            do {
+                try await store.settle(ticket.claim, settlement)
+            } catch {
+                logger.error("could not settle a budget reservation", metadata: ["request.id": "\(ticket.claim.requestID)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func countDenial(_ reason: String) {
+        let counter = self.denials.withLock { counters in
+            if let counter = counters[reason] { return counter }
+            let counter = Counter(label: "tollgate_limit_denials_total", dimensions: [("reason", reason)])
+            counters[reason] = counter
+            return counter
+        }
+        counter.increment()
+    }
+}
+
+/// One admitted request's claim and what it got.
+struct CostTicket: Sendable {
+    let claim: QuotaClaim
+    let grant: QuotaGrant
+    let price: ModelPrice
+
+    /// What the request costs when it ends with `usage`. A request that got an answer but
+    /// no usage report is charged its reservation: budgets must never be undercounted.
+    func cost(of usage: TokenUsage?, answered: Bool) -> USD {
+        if let usage { return self.price.cost(of: usage) }
+        return answered ? self.claim.reservation : .zero
+    }
+
+    /// OpenAI's `x-ratelimit-*` headers, from the tightest scope.
+    func addRateLimitHeaders(to headers: inout HTTPFields) {
+        headers.addRateLimitHeaders(requests: self.grant.requests, tokens: self.grant.tokens)
+    }
+}
+
+extension HTTPFields {
+    mutating func addRateLimitHeaders(requests: RateStatus?, tokens: RateStatus?) {
+        if let requests {
+            self[.rateLimitLimitRequests] = String(requests.limit)
+            self[.rateLimitRemainingRequests] = String(requests.remaining)
+            self[.rateLimitResetRequests] = RateStatus.formatReset(requests.resetAfter)
+        }
+        if let tokens {
+            self[.rateLimitLimitTokens] = String(tokens.limit)
+            self[.rateLimitRemainingTokens] = String(tokens.remaining)
+            self[.rateLimitResetTokens] = RateStatus.formatReset(tokens.resetAfter)
+        }
+    }
+}
+
+extension RateStatus {
+    /// OpenAI's duration format: `1s`, `6m0s`, `120ms`.
+    static func formatReset(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds > 0 else { return "0s" }
+        if seconds < 1 { return "\(max(1, Int((seconds * 1000).rounded(.up))))ms" }
+        let whole = Int(seconds.rounded(.up))
+        if whole < 60 { return "\(whole)s" }
+        return "\(whole / 60)m\(whole % 60)s"
+    }
+}
+
+extension HTTPField.Name {
+    static let rateLimitLimitRequests = Self("x-ratelimit-limit-requests")!
+    static let rateLimitRemainingRequests = Self("x-ratelimit-remaining-requests")!
+    static let rateLimitResetRequests = Self("x-ratelimit-reset-requests")!
+    static let rateLimitLimitTokens = Self("x-ratelimit-limit-tokens")!
+    static let rateLimitRemainingTokens = Self("x-ratelimit-remaining-tokens")!
+    static let rateLimitResetTokens = Self("x-ratelimit-reset-tokens")!
+    static let tollgateCostUSD = Self("X-Tollgate-Cost-USD")!
+}
+
+extension GatewayError {
+    /// The 429 (or 503) a refused claim becomes, with `Retry-After`.
+    init(_ denial: QuotaDenial) {
+        switch denial {
+        case .rateLimited(let scope, let resource, let limit, let retryAfter, let requests, let tokens):
+            let unit = resource == .concurrency ? "concurrent requests" : "\(resource.rawValue) per minute"
+            var headers = HTTPFields()
+            headers.addRateLimitHeaders(requests: requests, tokens: tokens)
+            let wait = max(1, Int(retryAfter.rounded(.up)))
+            self.init(
+                status: 429, type: resource == .concurrency ? "requests" : resource.rawValue, code: "rate_limit_exceeded",
+                message: "Rate limit reached for \(scope) on \(unit): limit \(limit). Please try again in \(wait)s.",
+                headers: [("Retry-After", String(wait))] + headers.map { ($0.name.canonicalName, $0.value) }
+            )
+        case .tooLarge(let scope, let resource, let limit, let requested):
+            self.init(
+                status: 429, type: resource.rawValue, code: "rate_limit_exceeded",
+                message: "Request too large for \(scope): it needs \(requested) \(resource.rawValue) but the limit is \(limit) per minute. Reduce the prompt or max_tokens."
+            )
+        case .budgetExceeded(let scope, let limit, let used, let requested, let resetsAt):
+            let wait = max(1, Int(resetsAt.timeIntervalSinceNow.rounded(.up)))
+            let reset = ISO8601DateFormatter().string(from: resetsAt)
+            self.init(
+                status: 429, type: "insufficient_quota", code: "budget_exceeded",
+                message: "Daily budget exhausted for \(scope): $\(used) of $\(limit) used or reserved, and this request may cost up to $\(requested). The budget resets at \(reset). Lower max_tokens to reserve less.",
+                headers: [("Retry-After", String(wait)), ("X-Tollgate-Budget-Reset", reset)]
+            )
+        }
+    }
+
+    static func modelNotPriced(_ model: String) -> GatewayError {
+        GatewayError(
+            status: 403, type: "invalid_request_error", code: "model_not_priced",
+            message: "The model '\(model)' has no price in budgets/prices.yaml, so the gateway cannot hold it to budgets. Ask the operator to add one."
+        )
+    }
+
+    static let limitStoreUnavailable = GatewayError(
+        status: 503, type: "server_error", code: "limit_store_unavailable",
+        message: "The gateway cannot reach its shared limit store, and is configured to refuse requests until it can."
+    )
+}
+
+extension HTTPField.Name {
+    /// `Trailer`: announces the fields that follow a streamed body.
+    static let trailerFields = Self("Trailer")!
+}
