@@ -37,9 +37,9 @@ public struct OpenAIStreamPassthrough: ResponseStreamTranscoder {
         if event.isDoneSentinel {
             self.ended = true
         } else if event.hasData, event.data.containsJSONObjectKey("usage"),
-            let chunk = try? WireJSON.decode(OpenAIWire.Body.self, from: event.data), let usage = chunk.usage
+            let chunk = try? WireJSON.decode(OpenAIChatWire.Body.self, from: event.data), let usage = chunk.usage
         {
-            self.usage = TokenUsage(openAI: usage)
+            self.usage = TokenUsage(usage)
             if !self.clientWantsUsage && (chunk.choices ?? []).isEmpty { return }
         }
         output.writeImmutableBuffer(event.raw)

@@ -67,9 +67,9 @@ public struct OpenAIToAnthropicStream: ResponseStreamTranscoder {
             self.closeMessage(into: &output)
             return
         }
-        let chunk: OpenAIWire.Body
+        let chunk: OpenAIChatWire.Body
         do {
-            chunk = try WireJSON.decode(OpenAIWire.Body.self, from: event.data)
+            chunk = try WireJSON.decode(OpenAIChatWire.Body.self, from: event.data)
         } catch {
             throw .upstreamInvalidStream("a chunk is not valid JSON")
         }
@@ -77,7 +77,7 @@ public struct OpenAIToAnthropicStream: ResponseStreamTranscoder {
             self.fail(Self.map(error, provider: self.provider), into: &output)
             return
         }
-        if let usage = chunk.usage { self.usage = TokenUsage(openAI: usage) }
+        if let usage = chunk.usage { self.usage = TokenUsage(usage) }
         self.start(id: chunk.id, into: &output)
         for choice in chunk.choices ?? [] where (choice.index ?? 0) == 0 {
             if let delta = choice.delta { try self.apply(delta, into: &output) }
@@ -90,7 +90,7 @@ public struct OpenAIToAnthropicStream: ResponseStreamTranscoder {
         if self.stopReason != nil && chunk.usage != nil { self.closeMessage(into: &output) }
     }
 
-    private mutating func apply(_ delta: OpenAIWire.Message, into output: inout ByteBuffer) throws(GatewayError) {
+    private mutating func apply(_ delta: OpenAIChatWire.Message, into output: inout ByteBuffer) throws(GatewayError) {
         if let text = delta.content?.text, !text.isEmpty { self.writeText(text, into: &output) }
         if let refusal = delta.refusal, !refusal.isEmpty {
             self.refused = true
@@ -160,7 +160,7 @@ public struct OpenAIToAnthropicStream: ResponseStreamTranscoder {
     }
 
     /// An OpenAI error chunk (`{"error":{…}}` mid-stream) as a `GatewayError`.
-    static func map(_ error: OpenAIWire.ErrorPayload, provider: String) -> GatewayError {
+    static func map(_ error: OpenAIChatWire.ErrorPayload, provider: String) -> GatewayError {
         let code = error.code?.text
         let status: Int
         switch (error.type, code) {

@@ -1,25 +1,13 @@
 import NIOCore
 
-/// Reading and writing usage in both wire formats. OpenAI's `prompt_tokens` includes cached
-/// tokens (`prompt_tokens_details.cached_tokens` is a subset); Anthropic's `input_tokens`
-/// excludes both cache reads and cache writes. `TokenUsage` always holds the whole prompt.
+/// Reading Anthropic usage and writing usage in both wire formats (OpenAI's reader is in
+/// `TokenUsage+OpenAI`). OpenAI's `prompt_tokens` includes cached tokens
+/// (`prompt_tokens_details.cached_tokens` is a subset); Anthropic's `input_tokens` excludes
+/// both cache reads and cache writes. `TokenUsage` always holds the whole prompt.
 extension TokenUsage {
-    /// Usage from a non-streamed OpenAI Chat Completions answer, or nil when it has none.
-    public static func fromOpenAIResponse(_ body: ByteBuffer) -> TokenUsage? {
-        (try? WireJSON.decode(OpenAIWire.Body.self, from: body))?.usage.map(TokenUsage.init(openAI:))
-    }
-
     /// Usage from a non-streamed Anthropic Messages answer, or nil when it has none.
     public static func fromAnthropicResponse(_ body: ByteBuffer) -> TokenUsage? {
         (try? WireJSON.decode(AnthropicWire.Message.self, from: body))?.usage.map(TokenUsage.init(anthropic:))
-    }
-
-    init(openAI usage: OpenAIWire.Usage) {
-        self.init(
-            inputTokens: usage.prompt_tokens ?? 0,
-            cachedInputTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
-            outputTokens: usage.completion_tokens ?? 0
-        )
     }
 
     init(anthropic usage: AnthropicWire.Usage) {

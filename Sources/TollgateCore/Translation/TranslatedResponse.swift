@@ -74,9 +74,9 @@ public enum ResponseTranslation {
     /// translated to OpenAI. Tool arguments that are not a JSON object (a model's mistake)
     /// are kept as `{"_raw_arguments": "<text>"}` rather than lost.
     public static func anthropicMessage(fromChatCompletion body: ByteBuffer, model: String) throws(GatewayError) -> TranslatedResponse {
-        let completion: OpenAIWire.Body
+        let completion: OpenAIChatWire.Body
         do {
-            completion = try WireJSON.decode(OpenAIWire.Body.self, from: body)
+            completion = try WireJSON.decode(OpenAIChatWire.Body.self, from: body)
         } catch {
             throw .upstreamInvalidStream("the answer is not a chat completion")
         }
@@ -94,7 +94,7 @@ public enum ResponseTranslation {
         }
         let refused = !(message.refusal ?? "").isEmpty
         let stopReason = refused ? "refusal" : StopReason.anthropic(fromOpenAI: choice.finish_reason) ?? "end_turn"
-        let usage = completion.usage.map(TokenUsage.init(openAI:))
+        let usage = completion.usage.map(TokenUsage.init(_:))
         let object: JSONObject = [
             "id": .string(ResponseID.anthropic(fromOpenAI: completion.id)),
             "type": "message",

@@ -20,8 +20,8 @@ import Testing
 
     @Test func usageFromResponseBodies() throws {
         #expect(TokenUsage.fromAnthropicResponse(try Fixture.buffer("anthropic-response-tools.json"))?.uncachedInputTokens == 472)
-        #expect(TokenUsage.fromOpenAIResponse(try Fixture.buffer("openai-response-tools.json"))?.inputTokens == 82)
-        #expect(TokenUsage.fromOpenAIResponse(ByteBuffer(string: "<html>")) == nil)
+        #expect(TokenUsage.fromOpenAIBody(try Fixture.buffer("openai-response-tools.json"))?.inputTokens == 82)
+        #expect(TokenUsage.fromOpenAIBody(ByteBuffer(string: "<html>")) == nil)
     }
 
     @Test func forcedJSONToolBecomesTheContent() throws {

@@ -2,17 +2,7 @@
 // follow the wire (snake_case) so the types read like the API reference; everything is
 // optional because OpenAI-compatible providers differ in what they send.
 
-enum OpenAIWire {
-    struct Usage: Decodable {
-        var prompt_tokens: Int?
-        var completion_tokens: Int?
-        var prompt_tokens_details: PromptDetails?
-
-        struct PromptDetails: Decodable {
-            var cached_tokens: Int?
-        }
-    }
-
+enum OpenAIChatWire {
     struct Function: Decodable {
         var name: String?
         var arguments: String?
@@ -54,7 +44,7 @@ enum OpenAIWire {
         var model: String?
         var created: Int?
         var choices: [Choice]?
-        var usage: Usage?
+        var usage: TokenUsage.OpenAIWire?
         var error: ErrorPayload?
     }
 
