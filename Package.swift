@@ -140,7 +140,11 @@ let package = Package(
         // MARK: Tests
         .testTarget(
             name: "TollgateCoreTests",
-            dependencies: ["TollgateCore"],
+            dependencies: [
+                "TollgateCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

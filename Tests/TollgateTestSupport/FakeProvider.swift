@@ -4,10 +4,12 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// A loopback stand-in for a model provider that speaks the OpenAI wire format: chat
-/// completions (plain and streamed, with `stream_options.include_usage`), embeddings, models
-/// and error bodies. Tests script it per model to be slow, fail, rate-limit or cut a stream,
-/// and read back what it received.
+/// A loopback stand-in for a model provider. It speaks the OpenAI wire format (chat
+/// completions plain and streamed, with `stream_options.include_usage`, tool calls,
+/// embeddings, models, error bodies) and the Anthropic Messages format (`POST /v1/messages`,
+/// plain and streamed event by event like the real API, tool use, errors). Tests script it
+/// per model to be slow, fail, rate-limit, call tools or cut a stream, and read back what it
+/// received, headers included.
 public final class FakeProvider: Sendable {
     /// The API key the provider accepts.
     public let apiKey: String
@@ -125,6 +127,30 @@ public enum Behavior: Sendable {
     case cutStream(afterChunks: Int)
     /// Answers with a body that is not JSON.
     case garbage
+    /// Calls these tools (in parallel when there are several), after `text` if given; tool
+    /// arguments stream in several deltas. A request whose last message is a tool result
+    /// gets a plain answer quoting it instead, so tool loops end.
+    case toolCalls([FakeToolCall], text: String? = nil)
+    /// Answers normally and reports this much of the prompt as read from / written to the
+    /// provider's prompt cache (OpenAI only reports reads).
+    case promptCache(readTokens: Int, writeTokens: Int)
+    /// Streams `afterChunks` content chunks, then reports an error inside the stream (Anthropic
+    /// `event: error` with `overloaded_error`, OpenAI a `data: {"error":…}` chunk) and ends.
+    case streamError(afterChunks: Int)
+
+    /// Anthropic's 529 `overloaded_error` (an OpenAI request gets the same status and body type).
+    public static var overloaded: Behavior { .error(status: 529, type: "overloaded_error", code: nil, message: "Overloaded") }
+}
+
+/// A tool call the fake provider makes: the function name and its arguments as JSON text.
+public struct FakeToolCall: Sendable {
+    public var name: String
+    public var arguments: String
+
+    public init(name: String, arguments: String) {
+        self.name = name
+        self.arguments = arguments
+    }
 }
 
 /// Hands the provider object to route handlers once its port is known.

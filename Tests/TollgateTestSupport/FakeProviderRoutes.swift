@@ -4,11 +4,14 @@ import Hummingbird
 import NIOCore
 import Synchronization
 
-/// The fake provider's endpoints, in the OpenAI wire format.
+/// The fake provider's OpenAI-format endpoints (the Anthropic one is `FakeAnthropicRoutes`).
 enum FakeProviderRoutes {
     static func register(on router: Router<BasicRequestContext>, provider: @escaping @Sendable () -> FakeProvider) {
         router.post("/v1/chat/completions") { request, context in
             try await self.chatCompletions(request, context: context, provider: provider())
+        }
+        router.post("/v1/messages") { request, context in
+            try await FakeAnthropicRoutes.messages(request, context: context, provider: provider())
         }
         router.post("/v1/embeddings") { request, context in
             try await self.embeddings(request, context: context, provider: provider())
@@ -40,14 +43,13 @@ enum FakeProviderRoutes {
         let lastUser = messages.last(where: { $0["role"] as? String == "user" })
         let prompt = (lastUser?["content"] as? String) ?? ""
         let promptTokens = messages.reduce(0) { $0 + self.countTokens(($1["content"] as? String) ?? "") + 4 }
+        let toolResult = messages.last?["role"] as? String == "tool" ? (messages.last?["content"] as? String ?? "") : nil
 
-        var text = "Echo: \(prompt)"
-        var interval: Duration = .zero
-        var cutAfter: Int?
-        switch provider.behavior(for: model) {
-        case .normal: break
-        case .reply(let reply): text = reply
-        case .delay(let delay): try await Task.sleep(for: delay)
+        let answer: FakeAnswer
+        switch try await FakeAnswer.plan(
+            behavior: provider.behavior(for: model), prompt: prompt, toolResult: toolResult, promptTokens: promptTokens, stream: stream
+        ) {
+        case .answer(let planned): answer = planned
         case .error(let status, let type, let code, let message):
             return self.error(status: status, type: type, code: code, message: message)
         case .rateLimited(let retryAfter):
@@ -58,37 +60,33 @@ enum FakeProviderRoutes {
             response.headers[.retryAfter] = String(retryAfter)
             response.headers[HTTPField.Name("x-ratelimit-remaining-requests")!] = "0"
             return response
-        case .slowStream(let chunks, let every):
-            interval = every
-            text = (0..<chunks).map { "word\($0)" }.joined(separator: " ")
-            if !stream { try await Task.sleep(for: every * chunks) }
-        case .cutStream(let afterChunks):
-            cutAfter = afterChunks
-            text = (0..<(afterChunks + 5)).map { "word\($0)" }.joined(separator: " ")
         case .garbage:
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "<html>oops")))
         }
-        let completionTokens = self.countTokens(text)
+        let completionTokens = answer.text.isEmpty && answer.toolCalls.isEmpty ? 1 : max(1, answer.completionTokens)
         let id = "chatcmpl-fake\(UInt32.random(in: 0...UInt32.max))"
         let created = Int(Date().timeIntervalSince1970)
         let usage: [String: Any] = [
-            "prompt_tokens": promptTokens, "completion_tokens": completionTokens,
-            "total_tokens": promptTokens + completionTokens,
-            "prompt_tokens_details": ["cached_tokens": 0, "audio_tokens": 0],
+            "prompt_tokens": answer.promptTokens, "completion_tokens": completionTokens,
+            "total_tokens": answer.promptTokens + completionTokens,
+            "prompt_tokens_details": ["cached_tokens": answer.cacheReadTokens, "audio_tokens": 0],
             "completion_tokens_details": ["reasoning_tokens": 0, "audio_tokens": 0],
         ]
+        let calls = answer.toolCalls.map { (id: "call_" + FakeAnswer.randomID(), call: $0) }
+        let finishReason = calls.isEmpty ? "stop" : "tool_calls"
         guard stream else {
+            var message: [String: Any] = ["role": "assistant", "content": answer.text, "refusal": NSNull()]
+            if !calls.isEmpty {
+                if answer.text.isEmpty { message["content"] = NSNull() }
+                message["tool_calls"] = calls.map {
+                    ["id": $0.id, "type": "function", "function": ["name": $0.call.name, "arguments": $0.call.arguments]] as [String: Any]
+                }
+            }
             return self.json([
                 "id": id, "object": "chat.completion", "created": created, "model": model,
-                "choices": [[
-                    "index": 0, "message": ["role": "assistant", "content": text, "refusal": NSNull()],
-                    "logprobs": NSNull(), "finish_reason": "stop",
-                ]],
+                "choices": [["index": 0, "message": message, "logprobs": NSNull(), "finish_reason": finishReason]],
                 "usage": usage, "service_tier": "default", "system_fingerprint": "fp_fake",
             ])
-        }
-        let words = text.split(separator: " ", omittingEmptySubsequences: false).enumerated().map {
-            $0.offset == 0 ? String($0.element) : " " + $0.element
         }
         let base: [String: Any] = ["id": id, "object": "chat.completion.chunk", "created": created, "model": model, "system_fingerprint": "fp_fake"]
         func chunk(_ delta: [String: Any], finish: String?) -> ByteBuffer {
@@ -99,8 +97,16 @@ enum FakeProviderRoutes {
         }
         // Every event is rendered up front; the writer only paces and sends them.
         let opening = chunk(["role": "assistant", "content": "", "refusal": NSNull()], finish: nil)
-        let contentEvents = words.map { chunk(["content": $0], finish: nil) }
-        var closing = [chunk([:], finish: "stop")]
+        var contentEvents = answer.textPieces.map { chunk(["content": $0], finish: nil) }
+        for (index, call) in calls.enumerated() {
+            contentEvents.append(chunk(["tool_calls": [[
+                "index": index, "id": call.id, "type": "function", "function": ["name": call.call.name, "arguments": ""],
+            ] as [String: Any]]], finish: nil))
+            for piece in FakeAnswer.argumentPieces(call.call.arguments) {
+                contentEvents.append(chunk(["tool_calls": [["index": index, "function": ["arguments": piece]] as [String: Any]]], finish: nil))
+            }
+        }
+        var closing = [chunk([:], finish: finishReason)]
         if includeUsage {
             var object = base
             object["choices"] = [Any]()
@@ -108,19 +114,43 @@ enum FakeProviderRoutes {
             closing.append(self.sse(object))
         }
         closing.append(ByteBuffer(string: "data: [DONE]\n\n"))
-        let pace = interval
-        let cutIndex = cutAfter
-        let finalEvents = closing
+        let streamError = self.sse(["error": [
+            "message": "The server had an error while processing your request. Sorry about that!",
+            "type": "server_error", "param": NSNull(), "code": NSNull(),
+        ] as [String: Any]])
+        return self.stream(
+            provider: provider, opening: [opening], content: contentEvents, closing: closing,
+            answer: answer, errorEvent: streamError
+        )
+    }
+
+    /// Writes a rendered stream: opening events, paced content events (cut or failed where the
+    /// behavior says), closing events.
+    static func stream(
+        provider: FakeProvider, opening: [ByteBuffer], content: [ByteBuffer], closing: [ByteBuffer],
+        answer: FakeAnswer, errorEvent: ByteBuffer
+    ) -> Response {
+        let pace = answer.interval
+        let cutIndex = answer.cutAfter
+        let errorIndex = answer.errorAfter
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         return Response(status: .ok, headers: headers, body: .init { writer in
             do {
-                try await writer.write(opening)
-                for (index, event) in contentEvents.enumerated() {
+                for event in opening { try await writer.write(event) }
+                var failed = false
+                for (index, event) in content.enumerated() {
                     if let cutIndex, index == cutIndex { throw FakeStreamCut() }
+                    if let errorIndex, index == errorIndex {
+                        try await writer.write(errorEvent)
+                        failed = true
+                        break
+                    }
                     if pace > .zero { try await Task.sleep(for: pace) }
                     try await writer.write(event)
                 }
-                for event in finalEvents { try await writer.write(event) }
+                if !failed {
+                    for event in closing { try await writer.write(event) }
+                }
                 try await writer.finish(nil)
                 provider.state.withLock { $0.completedStreams += 1 }
             } catch is FakeStreamCut {

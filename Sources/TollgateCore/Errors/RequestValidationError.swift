@@ -83,6 +83,7 @@ extension RequestValidationError {
         case is Double.Type, is Float.Type: "a number"
         case is Bool.Type: "a boolean"
         case is MessageContent.Type: "a string or an array of content parts"
+        case is AnthropicContent.Type: "a string or an array of content blocks"
         default:
             String(describing: type).hasPrefix("Array") ? "an array" : "an object"
         }

@@ -86,6 +86,11 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
     }
 }
 
+/// Lets wire shapes be written as literals: `["type": "text", "text": .string(text)]`.
+extension JSONValue: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+}
+
 // MARK: - Codable
 
 extension JSONValue: Codable {

@@ -30,6 +30,20 @@ public struct ChatCompletionRequest: Sendable, Hashable {
 
     /// The output cap the client asked for, whichever of the two spellings it used.
     public var outputTokenLimit: Int? { self.maxCompletionTokens ?? self.maxTokens }
+
+    /// True when the client asked for the usage chunk at the end of a stream.
+    public var includesStreamUsage: Bool { self.streamOptions?["include_usage"] == .bool(true) }
+
+    /// Asks the provider for the usage chunk, which the gateway needs to price every stream,
+    /// and returns whether the client had asked for it itself (if not, the gateway removes
+    /// that chunk again: `OpenAIStreamPassthrough(clientWantsUsage:)`).
+    public mutating func requestStreamUsage() -> Bool {
+        let wanted = self.includesStreamUsage
+        var options = self.streamOptions ?? JSONObject()
+        options["include_usage"] = .bool(true)
+        self.streamOptions = options
+        return wanted
+    }
 }
 
 extension ChatCompletionRequest: Codable {
