@@ -7,6 +7,7 @@ import Testing
 @testable import TollgateUpstream
 
 #if canImport(Glibc)
+import Foundation
 import Glibc
 #endif
 
@@ -26,14 +27,34 @@ struct UpstreamFailureTests {
     }
 
     @Test func connectRefused() async throws {
-        // A port that was just bound and released: nothing listens there.
-        let port = try await TestHTTPServer.with({ _, _ in }) { $0.port }
+        // A port bound but never listened on: connects are refused, and no other test or
+        // process can take it while the socket is held.
+        let (socket, port) = try Self.boundPortWithoutListener()
+        defer { close(socket) }
         try await withClient { client in
             let error = await thrownError {
                 _ = try await client.execute(UpstreamRequest(url: "http://127.0.0.1:\(port)/"))
             }
             #expect(error as? UpstreamError == .connectFailed)
         }
+    }
+
+    static func boundPortWithoutListener() throws -> (socket: Int32, port: Int) {
+        #if os(Linux)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard fd >= 0, bound else { throw POSIXError(.EADDRNOTAVAIL) }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     #if os(Linux)

@@ -62,7 +62,7 @@ struct ChatCompletionsController {
         // the model (routing or an upstream rename), the output cap, or asking for usage.
         var upstreamBody = body
         let ticket: CostTicket
-        let clientWantsUsage = completion.streamOptions?["include_usage"]?.boolValue == true
+        var clientWantsUsage = false
         do {
             var changed = false
             if resolved.upstreamModel != requestedModel {
@@ -79,11 +79,9 @@ struct ChatCompletionsController {
             }
             // A stream is priced from its usage chunk: ask for it, and hide it again from a
             // client that did not ask.
-            if completion.isStreaming && !clientWantsUsage {
-                var options = completion.streamOptions ?? JSONObject()
-                options["include_usage"] = .bool(true)
-                completion.streamOptions = options
-                changed = true
+            if completion.isStreaming {
+                clientWantsUsage = completion.requestStreamUsage()
+                changed = changed || !clientWantsUsage
             }
             let price = try costs.price(for: resolved.model)
             ticket = try await costs.admit(
@@ -137,36 +135,12 @@ struct ChatCompletionsController {
         headers[.cacheControl] = "no-cache"
         // The cost of a stream is known only at its end: it follows as a trailer.
         headers[.trailerFields] = HTTPField.Name.tollgateCostUSD.canonicalName
-        let metrics = self.gateway.metrics
-        let streamLogger = logger
-        return Response(status: .ok, headers: headers, body: .init { writer in
-            var status = 200
-            defer {
-                observation.finish(status: status)
-                streamLogger.info("stream completed", metadata: ["status": "\(status)", "duration_ms": "\(observation.elapsed.milliseconds)"])
-            }
-            var first = true
-            do {
-                for try await chunk in upstream.body {
-                    if first {
-                        first = false
-                        observation.firstByte()
-                        metrics.recordTimeToFirstByte(provider: provider.name, model: resolved.metricLabel, duration: observation.elapsed)
-                    }
-                    try await writer.write(chunk)
-                }
-            } catch let error as UpstreamError {
-                // Headers are gone already: report the failure the way OpenAI does mid-stream.
-                let gatewayError = exchange.map(error)
-                status = gatewayError.status
-                streamLogger.warning("upstream stream failed", metadata: ["error": "\(error)"])
-                try await writer.write(gatewayError.openAIStreamEvent())
-            } catch {
-                status = 499
-                throw error
-            }
-            try await writer.finish([.tollgateCostUSD: observation.cost.description])
-        })
+        let relay = StreamRelay(
+            upstream: upstream, transcoder: OpenAIStreamPassthrough(clientWantsUsage: clientWantsUsage), exchange: exchange,
+            observation: observation, metrics: self.gateway.metrics, providerName: provider.name, modelLabel: resolved.metricLabel,
+            logger: logger
+        )
+        return Response(status: .ok, headers: headers, body: relay.body)
     }
 
     private func responseHeaders(route: String, resolved: ResolvedModel, upstream: UpstreamResponse) -> HTTPFields {
