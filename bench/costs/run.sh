@@ -96,6 +96,7 @@ start_upstream
 "${sut[@]}" redis-server --port "$port_redis" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
   --loglevel warning --logfile "$work/redis.log" > /dev/null 2>&1 &
 pids+=($!)
+redis_pid=$!
 for _ in $(seq 1 100); do redis-cli -p "$port_redis" ping > /dev/null 2>&1 && break; sleep 0.1; done
 redis-cli -p "$port_redis" ping > /dev/null 2>&1 || { echo "redis-server did not start on port $port_redis" >&2; cat "$work/redis.log" >&2; exit 1; }
 redis_version="$(redis-server --version | awk '{print $3}' | sed 's/^v=//')"
@@ -215,20 +216,36 @@ for t in in-process redis; do
 done
 
 # ---------------------------------------------------------------- Redis command counting
-# commandstats around every measured run of the redis gateway (the warm-up is not counted).
-redis_stats() { # -> "evalsha other" calls so far (INFO itself excluded)
-  redis-cli -p "$port_redis" info commandstats | tr -d '\r' | awk -F'[:,=]' '
-    /^cmdstat_/ { name = substr($1, 9); calls = $3
-      if (name == "evalsha") e += calls; else if (name != "info") o += calls }
-    END { print e + 0, o + 0 }'
+# commandstats around every measured run of the redis gateway (the warm-up is not counted). Redis
+# counts the commands a Lua script runs as well as the EVALSHA that ran it, so the commands named in
+# the gateway's scripts (QuotaScripts.swift) are counted apart: they cost no round trip.
+script_commands="$(grep -oE "redis\.p?call\(['\"][A-Za-z]+['\"]" Sources/TollgateServer/Costs/QuotaScripts.swift 2>/dev/null \
+  | sed -E "s/.*\(['\"]//; s/['\"]$//" | tr 'A-Z' 'a-z' | sort -u | tr '\n' ' ')"
+redis_stats() { # -> "evalsha evalsha_usec other_client_commands in_script_commands" so far (INFO excluded)
+  redis-cli -p "$port_redis" info commandstats | tr -d '\r' | awk -F'[:,=]' -v inner=" $script_commands" '
+    /^cmdstat_/ { name = substr($1, 9); calls = $3; usec = $5
+      if (name == "evalsha") { e += calls; eu += usec }
+      else if (index(inner, " " name " ")) s += calls
+      else if (name != "info") o += calls }
+    END { print e + 0, eu + 0, o + 0, s + 0 }'
 }
-declare -A redis_calls   # [c,round] = "evalsha other"
+declare -A redis_calls   # [c,round] = "evalsha evalsha_usec other in_script"
 redis_before=""
-before_measure() { [ "$1" = redis ] && redis_before="$(redis_stats)"; return 0; }
+# CPU time (user + system, clock ticks) of the measured gateway and of redis-server: CPU per request
+# is steadier than RPS on a shared machine (other work slows the gateway down, but costs it little CPU).
+proc_ticks() { awk '{ sub(/^.*\) /, ""); split($0, f, " "); print f[12] + f[13] }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+clk_tck="$(getconf CLK_TCK)"
+declare -A cpu_last
+before_measure() {
+  cpu_before="$(proc_ticks "${gateway_pid[$1]}") $(proc_ticks "$redis_pid")"
+  [ "$1" = redis ] && redis_before="$(redis_stats)"; return 0
+}
 after_measure() {
+  cpu_last="$(awk -v a="$cpu_before" -v b="$(proc_ticks "${gateway_pid[$1]}") $(proc_ticks "$redis_pid")" \
+    'BEGIN { split(a, x, " "); split(b, y, " "); print y[1] - x[1], y[2] - x[2] }')"
   [ "$1" = redis ] || return 0
   local after; after="$(redis_stats)"
-  redis_last="$(awk -v a="$redis_before" -v b="$after" 'BEGIN { split(a, x, " "); split(b, y, " "); print y[1] - x[1], y[2] - x[2] }')"
+  redis_last="$(awk -v a="$redis_before" -v b="$after" 'BEGIN { split(a, x, " "); split(b, y, " "); print y[1] - x[1], y[2] - x[2], y[3] - x[3], y[4] - x[4] }')"
   redis-cli -p "$port_redis" info commandstats | tr -d '\r' | grep '^cmdstat_' > "$raw_dir/redis-commandstats-after-c$2-r$round.txt" || true
 }
 BENCH_BEFORE_MEASURE=before_measure
@@ -240,6 +257,7 @@ if awk -v l="${load_start%% *}" 'BEGIN { exit !(l > 1.0) }'; then
   echo "warning: load average is $load_start before the benchmark; other work on these cores skews the numbers" >&2
 fi
 declare -A results   # [target,c,round] = "rps p50 p99 reqs non2xx sockerr other_cores steal_cores attempts"
+declare -A cpu_us redis_cpu_us   # [target,c,round] = CPU µs per request (gateway, redis-server)
 total_runs=$(( ROUNDS * ${#concurrencies[@]} * ${#targets[@]} ))
 run_no=0
 echo "layout: gateways + canned upstream + redis-server on CPU $SUT_CPU, wrk on CPU $WRK_CPU; ${ROUNDS} rounds x ${WARMUP}s warm-up + ${DURATION}s measured" >&2
@@ -250,11 +268,16 @@ for round in $(seq 1 "$ROUNDS"); do
       measure_run "$t" "$c" "$(url_of "$t")/v1/chat/completions" "$work/request-$t.lua" "$raw_dir/$t-c$c-r$round.txt" \
         "$(printf '[%2d/%d] round %d' "$run_no" "$total_runs" "$round")"
       results[$t,$c,$round]="$measured"
+      read -r _ _ _ reqs _ <<< "$measured"
+      read -r gt rt <<< "$cpu_last"
+      cpu_us[$t,$c,$round]="$(calc '%.1f' "($reqs > 0) ? $gt * 1000000 / $clk_tck / $reqs : 0")"
+      redis_cpu_us[$t,$c,$round]="$(calc '%.1f' "($reqs > 0) ? $rt * 1000000 / $clk_tck / $reqs : 0")"
+      echo "    CPU per request: gateway ${cpu_us[$t,$c,$round]} µs, redis-server ${redis_cpu_us[$t,$c,$round]} µs" >&2
       if [ "$t" = redis ]; then
         redis_calls[$c,$round]="$redis_last"
-        read -r e o <<< "$redis_last"
+        read -r e eu o si <<< "$redis_last"
         read -r _ _ _ reqs _ <<< "$measured"
-        echo "    redis: $e EVALSHA + $o other commands for $reqs requests ($(awk -v e="$e" -v o="$o" -v r="$reqs" 'BEGIN { printf "%.3f", r > 0 ? (e + o) / r : 0 }') per request)" >&2
+        echo "    redis: $e EVALSHA + $o other commands for $reqs requests ($(calc '%.3f' "($reqs > 0) ? ($e + $o) / $reqs : 0") round trips per request; $si commands inside the scripts)" >&2
       fi
     done
   done
@@ -273,14 +296,27 @@ for t in "${targets[@]}"; do
     other_max="$(field "$t" "$c" 7 | tr ' ' '\n' | awk -v m="${other_max:-0}" 'NF { if ($1 > m) m = $1 } END { print m }')"
   done
 done
+for t in "${targets[@]}"; do
+  for c in "${concurrencies[@]}"; do
+    vals=""; rvals=""
+    for r in $(seq 1 "$ROUNDS"); do vals+=" ${cpu_us[$t,$c,$r]}"; rvals+=" ${redis_cpu_us[$t,$c,$r]}"; done
+    med[$t,$c,cpu]="$(echo "$vals" | median)"
+    med[$t,$c,rcpu]="$(echo "$rvals" | median)"
+  done
+done
 # Redis commands per request, over all measured redis runs of a concurrency.
 declare -A rc
 for c in "${concurrencies[@]}"; do
-  e=0; o=0
-  for r in $(seq 1 "$ROUNDS"); do read -r de do_ <<< "${redis_calls[$c,$r]}"; e=$((e + de)); o=$((o + do_)); done
-  rc[$c,evalsha]=$e; rc[$c,other]=$o
-  rc[$c,per_req]="$(calc '%.3f' "(${med[redis,$c,reqs]} > 0) ? $e / ${med[redis,$c,reqs]} : 0")"
-  rc[$c,all_per_req]="$(calc '%.3f' "(${med[redis,$c,reqs]} > 0) ? ($e + $o) / ${med[redis,$c,reqs]} : 0")"
+  e=0; eu=0; o=0; si=0
+  for r in $(seq 1 "$ROUNDS"); do
+    read -r de deu do_ dsi <<< "${redis_calls[$c,$r]}"; e=$((e + de)); eu=$((eu + deu)); o=$((o + do_)); si=$((si + dsi))
+  done
+  n="${med[redis,$c,reqs]}"
+  rc[$c,evalsha]=$e; rc[$c,other]=$o; rc[$c,inner]=$si
+  rc[$c,per_req]="$(calc '%.3f' "($n > 0) ? $e / $n : 0")"
+  rc[$c,all_per_req]="$(calc '%.3f' "($n > 0) ? ($e + $o) / $n : 0")"
+  rc[$c,inner_per_req]="$(calc '%.1f' "($n > 0) ? $si / $n : 0")"
+  rc[$c,usec]="$(calc '%.1f' "($e > 0) ? $eu / $e : 0")"
 done
 redis_keys="$(redis-cli -p "$port_redis" dbsize 2>/dev/null || echo '?')"
 
@@ -309,12 +345,12 @@ cpu_model="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/nul
   echo "- Other processes' CPU during the kept runs: at most $other_max cores (see All rounds)$([ "$wait_idle" -eq 1 ] && echo "; --wait-idle: runs disturbed by more than 0.1 core were measured again")$(awk -v m="$other_max" 'BEGIN { if (m > 0.1) printf " — **something else was running; treat these numbers with suspicion**" }')"
   echo "- Runs: $ROUNDS interleaved rounds; each run = ${WARMUP}s warm-up + ${DURATION}s measured; wrk -t1 -c1 and -t2 -c32; values are the median of the rounds"
   echo
-  echo "| Gateway | Concurrency | RPS | p50 (µs) | p99 (µs) | Requests | Non-2xx | Socket errors |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| Gateway | Concurrency | RPS | p50 (µs) | p99 (µs) | Gateway CPU / request (µs) | redis-server CPU / request (µs) | Requests | Non-2xx | Socket errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for c in "${concurrencies[@]}"; do
     for t in "${targets[@]}"; do
-      printf '| %s | %s | %.0f | %.0f | %.0f | %s | %s | %s |\n' "$t" "$c" "${med[$t,$c,rps]}" "${med[$t,$c,p50]}" "${med[$t,$c,p99]}" \
-        "${med[$t,$c,reqs]}" "${med[$t,$c,non2xx]}" "${med[$t,$c,sockerr]}"
+      printf '| %s | %s | %.0f | %.0f | %.0f | %.0f | %s | %s | %s | %s |\n' "$t" "$c" "${med[$t,$c,rps]}" "${med[$t,$c,p50]}" "${med[$t,$c,p99]}" \
+        "${med[$t,$c,cpu]}" "$([ "$t" = redis ] && calc '%.0f' "${med[$t,$c,rcpu]}" || echo -)" "${med[$t,$c,reqs]}" "${med[$t,$c,non2xx]}" "${med[$t,$c,sockerr]}"
     done
   done
   echo
@@ -329,25 +365,29 @@ cpu_model="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/nul
       echo "- **redis RPS / off RPS at c=32: $ratio**"
     fi
     echo "- $t RPS / off RPS at c=1: $(calc '%.2f' "${med[$t,1,rps]} / ${med[off,1,rps]}")"
+    echo "- $t gateway CPU per request / off at c=32: $(calc '%.2f' "${med[$t,32,cpu]} / ${med[off,32,cpu]}") ($(calc '%+.0f' "${med[$t,32,cpu]} - ${med[off,32,cpu]}") µs)"
     echo "- **$t added p50 at c=1: $(calc '%+.0f' "${med[$t,1,p50]} - ${med[off,1,p50]}") µs** (over off)"
     echo "- $t added p99 at c=1: $(calc '%+.0f' "${med[$t,1,p99]} - ${med[off,1,p99]}") µs"
   done
   echo
   echo "## Redis commands per request"
   echo
-  echo "Counted with \`INFO commandstats\` before and after each measured redis run (warm-ups excluded, INFO itself"
-  echo "excluded), divided by the requests wrk completed in those runs."
+  echo "Counted with \`INFO commandstats\` before and after each measured redis run (warm-ups and INFO itself"
+  echo "excluded), divided by the requests wrk completed in those runs. Redis also counts the commands a"
+  echo "Lua script runs; those ($script_commands) are shown apart: they cost no round trip."
   echo
-  echo "| Concurrency | Requests | EVALSHA | Other commands | EVALSHA / request | All commands / request |"
-  echo "|---:|---:|---:|---:|---:|---:|"
+  echo "| Concurrency | Requests | EVALSHA | Other commands from the gateway | Round trips / request | EVALSHA / request | Commands inside the scripts / request | Redis time per EVALSHA (µs) |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
   for c in "${concurrencies[@]}"; do
-    echo "| $c | ${med[redis,$c,reqs]} | ${rc[$c,evalsha]} | ${rc[$c,other]} | ${rc[$c,per_req]} | ${rc[$c,all_per_req]} |"
+    echo "| $c | ${med[redis,$c,reqs]} | ${rc[$c,evalsha]} | ${rc[$c,other]} | ${rc[$c,all_per_req]} | ${rc[$c,per_req]} | ${rc[$c,inner_per_req]} | ${rc[$c,usec]} |"
   done
   echo
   echo "Per request: one EVALSHA claim (check-and-reserve over every scope) on the critical path, before the"
   echo "upstream call, and one EVALSHA settlement after the response has been handed back (not awaited by"
   echo "the request). wrk counts only completed responses, so requests cut off at the end of a run add up"
-  echo "to 32 claims to the c=32 count. Keys in Redis after the run: $redis_keys."
+  echo "to 32 claims to the c=32 count. \"Redis time per EVALSHA\" is commandstats' usec per call: wall time"
+  echo "inside redis-server, which shares CPU $SUT_CPU with the gateway, so it includes preemption at c=32."
+  echo "Keys in Redis after the run: $redis_keys."
   problems=0
   for t in "${targets[@]}"; do
     for c in "${concurrencies[@]}"; do
@@ -364,15 +404,15 @@ cpu_model="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/nul
   echo
   echo "<details><summary>All rounds</summary>"
   echo
-  echo "| Gateway | Concurrency | Round | RPS | p50 (µs) | p99 (µs) | Non-2xx | Redis calls / request | Other CPU (cores) | Steal (cores) | Attempts |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| Gateway | Concurrency | Round | RPS | p50 (µs) | p99 (µs) | Non-2xx | Gateway CPU / request (µs) | Redis round trips / request | Other CPU (cores) | Steal (cores) | Attempts |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for c in "${concurrencies[@]}"; do
     for t in "${targets[@]}"; do
       for r in $(seq 1 "$ROUNDS"); do
         read -r rps p50 p99 reqs non2xx sockerr other_cores steal_cores attempts <<< "${results[$t,$c,$r]}"
         per="-"
-        if [ "$t" = redis ]; then read -r e o <<< "${redis_calls[$c,$r]}"; per="$(calc '%.3f' "($reqs > 0) ? ($e + $o) / $reqs : 0")"; fi
-        printf '| %s | %s | %s | %.0f | %.0f | %.0f | %s | %s | %s | %s | %s |\n' "$t" "$c" "$r" "$rps" "$p50" "$p99" "$non2xx" "$per" "$other_cores" "$steal_cores" "$attempts"
+        if [ "$t" = redis ]; then read -r e _ o _ <<< "${redis_calls[$c,$r]}"; per="$(calc '%.3f' "($reqs > 0) ? ($e + $o) / $reqs : 0")"; fi
+        printf '| %s | %s | %s | %.0f | %.0f | %.0f | %s | %.0f | %s | %s | %s | %s |\n' "$t" "$c" "$r" "$rps" "$p50" "$p99" "$non2xx" "${cpu_us[$t,$c,$r]}" "$per" "$other_cores" "$steal_cores" "$attempts"
       done
     done
   done
