@@ -18,7 +18,7 @@ Usage:
 
 --random N adds N random strings over a hand-picked alphabet of tricky scalars (spaces,
 newlines, apostrophes, marks, letter cases, digits of other scripts...); the committed
-fixture has 400. Pass a large N with --out outside the repository and point the tests at it
+fixture has 400 (and a tenth as many long single pieces). Pass a large N with --out outside the repository and point the tests at it
 with TOLLGATE_TOKENIZER_FIXTURE=FILE for a longer comparison.
 """
 
@@ -181,12 +181,32 @@ RANDOM_ALPHABET = [
 ]
 
 
+# Alphabets of long single pieces (no spaces), which byte-pair merging handles with a heap.
+LONG_PIECE_ALPHABETS = [
+    "abcdefghijklmnopqrstuvwxyz",
+    "etaoinshrdlu",
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年",
+    "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+    "αβγδεζηθικλμνξοπρστυφχψω",
+    "ابتثجحخدذرزسشصضطظعغفقكلمنهوي",
+    "กขคงจฉชซญดตถทนบปผพฟภมยรลวศษสหอฮะาำิีึืุู่้๊๋",
+    "!@#$%^&*()_+-=[]{};:,.<>?|~`",
+    "0123456789",
+    "😀😃😄😁🤖✨🎉👍",
+]
+
+
 def random_texts(count: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     texts = []
     for _ in range(count):
         length = rng.randint(1, 24)
         texts.append("".join(rng.choice(RANDOM_ALPHABET) for _ in range(length)))
+    for _ in range(max(1, count // 10)):
+        alphabet = rng.choice(LONG_PIECE_ALPHABETS)
+        length = rng.randint(16, 160)
+        texts.append("".join(rng.choice(alphabet) for _ in range(length)))
     return texts
 
 

@@ -42,22 +42,31 @@ struct ScalarClass: OptionSet, Sendable {
     /// The class of `value`, a valid Unicode scalar value.
     @inline(__always)
     static func of(_ value: UInt32) -> ScalarClass {
-        if value < 128 {
-            return ScalarClass(rawValue: ascii.withUnsafeBufferPointer { $0[Int(value)] })
+        if value < 0x1_0000 {
+            return ScalarClass(rawValue: basicPlane.withUnsafeBufferPointer { $0[Int(value)] })
         }
-        return Self.ofNonASCII(value)
+        return Self.computed(value)
     }
 
-    private static func ofNonASCII(_ value: UInt32) -> ScalarClass {
-        guard let scalar = Unicode.Scalar(value) else { return [] }
+    /// Every class of the Basic Multilingual Plane, computed once (128 KB, a few milliseconds):
+    /// looking up Unicode properties per scalar would cost more than the rest of the encoding.
+    private static let basicPlane: [UInt16] = (0..<0x1_0000).map { value in
+        value < 128 ? ascii[value] : computed(UInt32(value)).rawValue
+    }
+
+    private static func computed(_ value: UInt32) -> ScalarClass {
+        guard let scalar = Unicode.Scalar(value) else { return [] }  // surrogate code points
         let properties = scalar.properties
-        var result: ScalarClass = properties.isWhitespace ? .space : []
+        var result: ScalarClass = []
         switch properties.generalCategory {
-        case .uppercaseLetter, .titlecaseLetter: result.formUnion([.letter, .upperish])
-        case .lowercaseLetter: result.formUnion([.letter, .lowerish])
-        case .modifierLetter, .otherLetter: result.formUnion([.letter, .upperish, .lowerish])
-        case .nonspacingMark, .spacingMark, .enclosingMark: result.formUnion([.upperish, .lowerish])
-        case .decimalNumber, .letterNumber, .otherNumber: result.insert(.number)
+        case .uppercaseLetter, .titlecaseLetter: result = [.letter, .upperish]
+        case .lowercaseLetter: result = [.letter, .lowerish]
+        case .modifierLetter, .otherLetter: result = [.letter, .upperish, .lowerish]
+        case .nonspacingMark, .spacingMark, .enclosingMark: result = [.upperish, .lowerish]
+        case .decimalNumber, .letterNumber, .otherNumber: result = .number
+        // White_Space scalars are all separators or controls (U+0085, U+00A0, U+3000...).
+        case .spaceSeparator, .lineSeparator, .paragraphSeparator, .control:
+            if properties.isWhitespace { result = .space }
         default: break
         }
         // U+017F LATIN SMALL LETTER LONG S case-folds to "s" (Unicode simple case folding).

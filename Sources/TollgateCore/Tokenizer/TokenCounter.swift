@@ -73,7 +73,7 @@ public final class TokenCounter: Sendable {
             }
             starts.append(Int32(truncatingIfNeeded: utf8.count))
 
-            var parts: [BPEPart] = []
+            var scratch = BPEScratch()
             let pattern = self.encoding.splitPattern
             classes.withUnsafeBufferPointer { classes in
                 starts.withUnsafeBufferPointer { starts in
@@ -81,7 +81,7 @@ public final class TokenCounter: Sendable {
                     while i < classes.count {
                         let end = pattern.pieceEnd(classes, from: i)
                         let piece = UnsafeBufferPointer(rebasing: utf8[Int(starts[i])..<Int(starts[end])])
-                        self.encodePiece(piece, parts: &parts, into: &sink)
+                        self.encodePiece(piece, scratch: &scratch, into: &sink)
                         i = end
                     }
                 }
@@ -105,13 +105,14 @@ public final class TokenCounter: Sendable {
 
     /// One piece: a whole token when the vocabulary has it, else merged pair by pair.
     @inline(__always)
-    private func encodePiece<Sink: TokenSink>(_ piece: UnsafeBufferPointer<UInt8>, parts: inout [BPEPart], into sink: inout Sink) {
+    private func encodePiece<Sink: TokenSink>(_ piece: UnsafeBufferPointer<UInt8>, scratch: inout BPEScratch, into sink: inout Sink) {
         let whole = self.ranks.rank(of: piece)
         if whole != BPERanks.none {
             sink.append(whole)
             return
         }
-        self.ranks.bytePairMerge(piece, parts: &parts)
+        self.ranks.bytePairMerge(piece, scratch: &scratch)
+        let parts = scratch.parts
         if Sink.needsTokens {
             for index in 0..<(parts.count - 1) {
                 let token = UnsafeBufferPointer(rebasing: piece[Int(parts[index].start)..<Int(parts[index + 1].start)])

@@ -8,7 +8,7 @@ struct TokenCounterTests {
     func matchesTiktoken(encoding: TokenEncoding) throws {
         let counter = try TokenizerTestSupport.tokenizers().counter(for: encoding)
         let fixture = try TokenizerTestSupport.fixture.get()
-        #expect(fixture.cases.count > 400)
+        #expect(fixture.cases.count > 400 || ProcessInfo.processInfo.environment["TOLLGATE_TOKENIZER_FIXTURE"] != nil)
         var mismatches = 0
         for item in fixture.cases {
             let ids = counter.encode(item.text)
