@@ -4,18 +4,27 @@
 //   .build/release/tokenizer-bench [--dir models/tokenizers] [--texts FILE.json] [--iterations N]
 // --texts: a JSON array of strings, or of objects whose string fields are the texts (for
 // example a question-pair data set); prints the bytes/4 error over them per encoding.
+// --only TEXT: only the throughput rows whose name contains TEXT.
+// Times are this thread's CPU time (steadier than wall time on a shared machine), best of
+// 5 rounds.
 import Foundation
 import TollgateCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 var directory = Tokenizers.defaultDirectory
 var textsPath: String?
 var iterations = 2000
+var only: String?
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
     case "--dir": directory = arguments.popFirst() ?? directory
     case "--texts": textsPath = arguments.popFirst()
     case "--iterations": iterations = arguments.popFirst().flatMap(Int.init) ?? iterations
+    case "--only": only = arguments.popFirst()
     default:
         FileHandle.standardError.write(Data("unknown argument \(argument)\n".utf8))
         exit(2)
@@ -29,23 +38,37 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
     return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 }
 
+/// This thread's CPU seconds for `body`, best of `rounds`.
+func cpuSeconds(rounds: Int = 5, _ body: () -> Void) -> Double {
+    var best = Double.infinity
+    for _ in 0..<rounds {
+        var start = timespec()
+        var end = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
+        body()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
+        best = min(best, Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9)
+    }
+    return best
+}
+
 // MARK: - Load time
 
 var loaded: Tokenizers?
 for round in 1...3 {
     var perEncoding: [String] = []
-    let total = try seconds {
-        for encoding in TokenEncoding.allCases {
-            let path = URL(fileURLWithPath: directory).appendingPathComponent(encoding.fileName).path
-            var counter: TokenCounter?
-            let time = try seconds { counter = try TokenCounter(encoding: encoding, rankFile: path) }
-            perEncoding.append("\(encoding.rawValue) \(String(format: "%.0f", time * 1000)) ms (\(counter!.vocabularySize) tokens)")
-        }
-        loaded = try Tokenizers(directory: directory)
+    for encoding in TokenEncoding.allCases {
+        let path = URL(fileURLWithPath: directory).appendingPathComponent(encoding.fileName).path
+        var counter: TokenCounter?
+        let time = try seconds { counter = try TokenCounter(encoding: encoding, rankFile: path) }
+        perEncoding.append("\(encoding.rawValue) \(String(format: "%.0f", time * 1000)) ms (\(counter!.vocabularySize) tokens)")
     }
-    print("load round \(round): \(perEncoding.joined(separator: ", ")); both again via Tokenizers: \(String(format: "%.0f", total * 1000)) ms in all")
+    let both = try seconds { loaded = try Tokenizers(directory: directory) }
+    print("load round \(round): \(perEncoding.joined(separator: ", ")); Tokenizers (both): \(String(format: "%.0f", both * 1000)) ms")
 }
 let tokenizers = loaded!
+let firstCount = seconds { _ = tokenizers.o200kBase.count("héllo, 世界") }
+print(String(format: "first count in the process (builds the 64K-entry scalar class table): %.1f ms", firstCount * 1000))
 
 // MARK: - Throughput
 
@@ -79,15 +102,15 @@ let prompts: [(String, String)] = [
     ("CJK 10 KB", prompt(cjk, bytes: 10 * 1024)),
 ]
 
-print("\nthroughput (\(iterations) iterations each; µs per call, MB/s of UTF-8):")
+print("\nthroughput (\(iterations) iterations each, best of 5; CPU µs per call, MB/s of UTF-8):")
 for encoding in TokenEncoding.allCases {
     let counter = tokenizers.counter(for: encoding)
-    for (name, text) in prompts {
+    for (name, text) in prompts where only.map({ name.contains($0) }) ?? true {
         let n = name.contains("10 KB") ? max(1, iterations / 10) : iterations
         var sink = 0
         for _ in 0..<max(1, n / 10) { sink &+= counter.count(text) }  // warm-up
-        let countTime = seconds { for _ in 0..<n { sink &+= counter.count(text) } } / Double(n)
-        let encodeTime = seconds { for _ in 0..<n { sink &+= counter.encode(text).count } } / Double(n)
+        let countTime = cpuSeconds { for _ in 0..<n { sink &+= counter.count(text) } } / Double(n)
+        let encodeTime = cpuSeconds { for _ in 0..<n { sink &+= counter.encode(text).count } } / Double(n)
         let tokens = counter.count(text)
         let bytes = Double(text.utf8.count)
         print(String(

@@ -7,7 +7,8 @@
 /// most mismatches are rejected without touching the arena.
 struct BPERanks: Sendable {
     /// Rank used for "no such token" in the merge loop, as tiktoken's `Rank::MAX`.
-    static let none = UInt32.max
+    @inline(__always)
+    static var none: UInt32 { .max }
 
     private let arena: [UInt8]
     /// Per rank: the token's start in `arena` (high 32 bits) and length (low 32 bits);
@@ -15,6 +16,9 @@ struct BPERanks: Sendable {
     private let spans: [UInt64]
     private let slots: [UInt64]
     private let mask: Int
+    /// The rank of every two-byte string (``none`` for most), indexed by `first << 8 | second`:
+    /// merging looks up every adjacent byte pair of a piece first.
+    private let pairs: [UInt32]
     /// Number of tokens (ranks in use).
     let count: Int
 
@@ -47,10 +51,15 @@ struct BPERanks: Sendable {
                 slots[index] = (hash & 0xFFFF_FFFF_0000_0000) | UInt64(token.rank + 1)
             }
         }
+        var pairs = [UInt32](repeating: Self.none, count: 1 << 16)
+        for token in tokens where token.length == 2 {
+            pairs[Int(arena[token.start]) << 8 | Int(arena[token.start + 1])] = UInt32(token.rank)
+        }
         self.arena = arena
         self.spans = spans
         self.slots = slots
         self.mask = mask
+        self.pairs = pairs
         self.count = tokens.count
     }
 
@@ -60,6 +69,9 @@ struct BPERanks: Sendable {
     /// The rank of the token whose bytes are exactly `key`, or ``none``.
     @inline(__always)
     func rank(of key: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        if key.count == 2 {
+            return self.pairs.withUnsafeBufferPointer { $0[Int(key[0]) << 8 | Int(key[1])] }
+        }
         if key.isEmpty { return Self.none }
         let hash = Self.hash(key)
         let tag = hash & 0xFFFF_FFFF_0000_0000

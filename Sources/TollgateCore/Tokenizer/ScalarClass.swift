@@ -39,13 +39,42 @@ struct ScalarClass: OptionSet, Sendable {
 
     init(rawValue: UInt16) { self.rawValue = rawValue }
 
-    /// The class of `value`, a valid Unicode scalar value.
-    @inline(__always)
-    static func of(_ value: UInt32) -> ScalarClass {
-        if value < 0x1_0000 {
-            return ScalarClass(rawValue: basicPlane.withUnsafeBufferPointer { $0[Int(value)] })
+    /// The class of every scalar of `utf8` (valid UTF-8), and where each starts in `utf8`
+    /// followed by the end of the text.
+    static func classify(_ utf8: UnsafeBufferPointer<UInt8>) -> (classes: [UInt16], starts: [Int32]) {
+        var classes: [UInt16] = []
+        let starts = [Int32](unsafeUninitializedCapacity: utf8.count + 1) { starts, startCount in
+            classes = [UInt16](unsafeUninitializedCapacity: utf8.count) { classes, count in
+                basicPlane.withUnsafeBufferPointer { table in
+                    var offset = 0
+                    count = 0
+                    while offset < utf8.count {
+                        let b0 = UInt32(utf8[offset])
+                        starts[count] = Int32(truncatingIfNeeded: offset)
+                        if b0 < 0x80 {
+                            classes[count] = table[Int(b0)]
+                            offset += 1
+                        } else if b0 < 0xE0 {
+                            classes[count] = table[Int((b0 & 0x1F) << 6 | UInt32(utf8[offset + 1] & 0x3F))]
+                            offset += 2
+                        } else if b0 < 0xF0 {
+                            let value = (b0 & 0x0F) << 12 | UInt32(utf8[offset + 1] & 0x3F) << 6 | UInt32(utf8[offset + 2] & 0x3F)
+                            classes[count] = table[Int(value)]
+                            offset += 3
+                        } else {
+                            let value = (b0 & 0x07) << 18 | UInt32(utf8[offset + 1] & 0x3F) << 12
+                                | UInt32(utf8[offset + 2] & 0x3F) << 6 | UInt32(utf8[offset + 3] & 0x3F)
+                            classes[count] = computed(value).rawValue
+                            offset += 4
+                        }
+                        count += 1
+                    }
+                }
+                starts[count] = Int32(truncatingIfNeeded: utf8.count)
+                startCount = count + 1
+            }
         }
-        return Self.computed(value)
+        return (classes, starts)
     }
 
     /// Every class of the Basic Multilingual Plane, computed once (128 KB, a few milliseconds):

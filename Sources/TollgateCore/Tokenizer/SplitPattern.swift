@@ -4,6 +4,8 @@
 /// match would (tiktoken runs these patterns with Rust's `fancy-regex`).
 ///
 /// `classes` holds one ``ScalarClass`` raw value per scalar of the text; `i < classes.count`.
+/// Character properties come from Swift's Unicode tables, tiktoken's from Rust's `regex`:
+/// they agree except for scalars one Unicode version assigns and the other does not yet.
 enum SplitPattern: Sendable {
     /// `'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s`
     case cl100k

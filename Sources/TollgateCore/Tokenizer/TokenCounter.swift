@@ -60,18 +60,7 @@ public final class TokenCounter: Sendable {
         text.withUTF8 { utf8 in
             guard !utf8.isEmpty else { return }
             // One class per scalar, and where each scalar starts in `utf8` (plus the end).
-            var classes = [UInt16]()
-            var starts = [Int32]()
-            classes.reserveCapacity(utf8.count)
-            starts.reserveCapacity(utf8.count + 1)
-            var offset = 0
-            while offset < utf8.count {
-                let (value, length) = Self.decodeScalar(utf8, at: offset)
-                classes.append(ScalarClass.of(value).rawValue)
-                starts.append(Int32(truncatingIfNeeded: offset))
-                offset += length
-            }
-            starts.append(Int32(truncatingIfNeeded: utf8.count))
+            let (classes, starts) = ScalarClass.classify(utf8)
 
             var scratch = BPEScratch()
             let pattern = self.encoding.splitPattern
@@ -87,20 +76,6 @@ public final class TokenCounter: Sendable {
                 }
             }
         }
-    }
-
-    /// The scalar starting at `offset` of valid UTF-8 and its length in bytes.
-    @inline(__always)
-    private static func decodeScalar(_ utf8: UnsafeBufferPointer<UInt8>, at offset: Int) -> (UInt32, Int) {
-        let b0 = UInt32(utf8[offset])
-        if b0 < 0x80 { return (b0, 1) }
-        if b0 < 0xE0 { return ((b0 & 0x1F) << 6 | UInt32(utf8[offset + 1] & 0x3F), 2) }
-        if b0 < 0xF0 {
-            return ((b0 & 0x0F) << 12 | UInt32(utf8[offset + 1] & 0x3F) << 6 | UInt32(utf8[offset + 2] & 0x3F), 3)
-        }
-        let value = (b0 & 0x07) << 18 | UInt32(utf8[offset + 1] & 0x3F) << 12
-            | UInt32(utf8[offset + 2] & 0x3F) << 6 | UInt32(utf8[offset + 3] & 0x3F)
-        return (value, 4)
     }
 
     /// One piece: a whole token when the vocabulary has it, else merged pair by pair.
