@@ -56,6 +56,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -102,6 +103,13 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "ledger-crash-writer",
+            dependencies: ["TollgateCore"],
+            path: "Tests/LedgerCrashWriter",
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
             name: "embedding-bench",
             dependencies: ["TollgateEmbedding", "COpenBLAS"],
             path: "bench/embedding/EmbeddingBench",
@@ -114,11 +122,26 @@ let package = Package(
             exclude: ["run.sh"],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "ledger-bench",
+            dependencies: [
+                "TollgateCore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "bench/ledger",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Tests
         .testTarget(
             name: "TollgateCoreTests",
-            dependencies: ["TollgateCore"],
+            dependencies: [
+                "TollgateCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
