@@ -24,8 +24,10 @@ func entry(_ index: Int) -> LedgerEntry {
     )
 }
 
+let benchDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-bench-\(UUID().uuidString)")
+
 func temporaryPath() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("ledger-bench-\(UUID().uuidString)/ledger.sqlite").path
+    benchDirectory.appendingPathComponent("\(UUID().uuidString).sqlite").path
 }
 
 func seconds(_ duration: Duration) -> Double {
@@ -103,3 +105,4 @@ for method in ["record", "tryRecord"] {
 }
 
 print("load average at end: \(loadAverage())")
+try? FileManager.default.removeItem(at: benchDirectory)
