@@ -1,3 +1,5 @@
+import Foundation
+
 /// `tollgate.yaml`: where the gateway listens, which providers it can call, which models
 /// each provider serves, and where its state lives.
 public struct GatewayConfig: Sendable, Equatable {
@@ -11,6 +13,11 @@ public struct GatewayConfig: Sendable, Equatable {
     public var embeddings: EmbeddingsConfig
     public var budgetsDirectory: String
     public var routesDirectory: String
+    /// The request ledger (`ledger:`).
+    public var ledger: LedgerConfig
+    /// The zone the gateway's days are counted in (reports, daily budgets, routing's
+    /// `hour` and `weekday`): `time_zone`, an IANA name; default the process's local zone.
+    public var timeZone: TimeZone
 
     public init(
         server: ServerConfig = .init(),
@@ -22,7 +29,9 @@ public struct GatewayConfig: Sendable, Equatable {
         stores: StoresConfig = .init(),
         embeddings: EmbeddingsConfig = .init(),
         budgetsDirectory: String = "budgets",
-        routesDirectory: String = "routes"
+        routesDirectory: String = "routes",
+        ledger: LedgerConfig = .init(),
+        timeZone: TimeZone = .current
     ) {
         self.server = server
         self.dataDirectory = dataDirectory
@@ -34,7 +43,12 @@ public struct GatewayConfig: Sendable, Equatable {
         self.embeddings = embeddings
         self.budgetsDirectory = budgetsDirectory
         self.routesDirectory = routesDirectory
+        self.ledger = ledger
+        self.timeZone = timeZone
     }
+
+    /// The ledger's SQLite file: `ledger.path`, or `ledger.sqlite` in the data dir.
+    public var ledgerPath: String { self.ledger.resolvedPath(dataDirectory: self.dataDirectory) }
 }
 
 extension GatewayConfig: Decodable {
@@ -44,6 +58,8 @@ extension GatewayConfig: Decodable {
         case adminKey = "admin_key"
         case budgetsDirectory = "budgets_dir"
         case routesDirectory = "routes_dir"
+        case ledger
+        case timeZone = "time_zone"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -59,6 +75,18 @@ extension GatewayConfig: Decodable {
         self.embeddings = try container.decodeIfPresent(EmbeddingsConfig.self, forKey: .embeddings) ?? .init()
         self.budgetsDirectory = try container.decodeIfPresent(String.self, forKey: .budgetsDirectory).nonEmpty ?? "budgets"
         self.routesDirectory = try container.decodeIfPresent(String.self, forKey: .routesDirectory).nonEmpty ?? "routes"
+        self.ledger = try container.decodeIfPresent(LedgerConfig.self, forKey: .ledger) ?? .init()
+        if let zone = try container.decodeIfPresent(String.self, forKey: .timeZone).nonEmpty {
+            guard let timeZone = TimeZone(identifier: zone) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .timeZone, in: container,
+                    debugDescription: "unknown time zone '\(zone)' (use an IANA name such as UTC or Europe/Berlin)"
+                )
+            }
+            self.timeZone = timeZone
+        } else {
+            self.timeZone = .current
+        }
 
         for (index, mapping) in self.models.enumerated() where self.providers[mapping.provider] == nil {
             let known = self.providers.keys.sorted().joined(separator: ", ")
