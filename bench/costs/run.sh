@@ -319,6 +319,16 @@ for c in "${concurrencies[@]}"; do
   rc[$c,usec]="$(calc '%.1f' "($e > 0) ? $eu / $e : 0")"
 done
 redis_keys="$(redis-cli -p "$port_redis" dbsize 2>/dev/null || echo '?')"
+# Did the gateways write the ledger? Rows in each data dir's SQLite file while they still run.
+declare -A ledger_rows
+sleep 0.2   # one flush interval (<= 50 ms) and then some
+for t in "${targets[@]}"; do
+  db="$work/$t/data/ledger.sqlite"
+  if [ ! -f "$db" ]; then ledger_rows[$t]="no ledger file"
+  elif command -v sqlite3 > /dev/null; then ledger_rows[$t]="$(sqlite3 "$db" 'SELECT count(*) FROM ledger_entry' 2>/dev/null || echo '?') rows"
+  else ledger_rows[$t]="a ledger file (sqlite3 not installed to count rows)"; fi
+done
+ledger_line="off: ${ledger_rows[off]}; in-process: ${ledger_rows[in-process]}; redis: ${ledger_rows[redis]}"
 
 # ---------------------------------------------------------------- report
 cpu_model="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || echo unknown)"
@@ -339,6 +349,7 @@ cpu_model="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/nul
   echo "  - off: key without limits, no limits.yaml entries; $ledger_off_note"
   echo "  - in-process: key with rpm/tpm/max_concurrent/daily budget in team \`bench\`, limits.yaml with team, user \`*\` and global rpm/tpm/max_concurrent/daily_budget_usd (all far above the load), in-process store; $ledger_on_note"
   echo "  - redis: as in-process, plus \`TOLLGATE_REDIS_URL\` to a redis-server on loopback (\`--save '' --appendonly no\`)"
+  echo "- Ledger in each gateway's data dir at the end of the run: $ledger_line"
   echo "- Layout: canned upstream, redis-server and the three gateways pinned to CPU $SUT_CPU, wrk pinned to CPU $WRK_CPU (taskset); only the gateway being measured gets traffic"
   echo "- Request: POST /v1/chat/completions with \`\"user\":\"bench-user\"\`, ${#request_body}-byte body; canned response ${#completion} bytes; keep-alive everywhere"
   echo "- Load average (1/5/15 min): $load_start at start, $load_end at end (the benchmark itself adds about 1-2)"
