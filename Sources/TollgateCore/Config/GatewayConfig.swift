@@ -11,6 +11,7 @@ public struct GatewayConfig: Sendable, Equatable {
     public var embeddings: EmbeddingsConfig
     public var budgetsDirectory: String
     public var routesDirectory: String
+    public var translation: TranslationConfig
 
     public init(
         server: ServerConfig = .init(),
@@ -22,7 +23,8 @@ public struct GatewayConfig: Sendable, Equatable {
         stores: StoresConfig = .init(),
         embeddings: EmbeddingsConfig = .init(),
         budgetsDirectory: String = "budgets",
-        routesDirectory: String = "routes"
+        routesDirectory: String = "routes",
+        translation: TranslationConfig = .init()
     ) {
         self.server = server
         self.dataDirectory = dataDirectory
@@ -34,12 +36,13 @@ public struct GatewayConfig: Sendable, Equatable {
         self.embeddings = embeddings
         self.budgetsDirectory = budgetsDirectory
         self.routesDirectory = routesDirectory
+        self.translation = translation
     }
 }
 
 extension GatewayConfig: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, logging, providers, models, stores, embeddings
+        case server, logging, providers, models, stores, embeddings, translation
         case dataDirectory = "data_dir"
         case adminKey = "admin_key"
         case budgetsDirectory = "budgets_dir"
@@ -59,6 +62,7 @@ extension GatewayConfig: Decodable {
         self.embeddings = try container.decodeIfPresent(EmbeddingsConfig.self, forKey: .embeddings) ?? .init()
         self.budgetsDirectory = try container.decodeIfPresent(String.self, forKey: .budgetsDirectory).nonEmpty ?? "budgets"
         self.routesDirectory = try container.decodeIfPresent(String.self, forKey: .routesDirectory).nonEmpty ?? "routes"
+        self.translation = try container.decodeIfPresent(TranslationConfig.self, forKey: .translation) ?? .init()
 
         for (index, mapping) in self.models.enumerated() where self.providers[mapping.provider] == nil {
             let known = self.providers.keys.sorted().joined(separator: ", ")
@@ -67,6 +71,46 @@ extension GatewayConfig: Decodable {
                 debugDescription: "unknown provider '\(mapping.provider)' (declared providers: \(known.isEmpty ? "none" : known))"
             ))
         }
+        for (index, mapping) in self.models.enumerated() where mapping.kind == .embedding && self.providers[mapping.provider]?.kind == .anthropic {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath + [CodingKeys.models, JSONKey("Index \(index)"), JSONKey("kind")],
+                debugDescription: "the anthropic provider '\(mapping.provider)' does not serve embeddings"
+            ))
+        }
+    }
+}
+
+/// How requests are translated when the client's format and the provider's differ.
+public struct TranslationConfig: Sendable, Equatable, Decodable {
+    /// Drop parameters the provider's format has no equivalent for (logged) instead of
+    /// answering 400 naming them.
+    public var dropUnsupported = false
+    /// `max_tokens` sent to Anthropic when an OpenAI request has none (Anthropic requires it).
+    public var defaultMaxTokens = 4096
+
+    public init(dropUnsupported: Bool = false, defaultMaxTokens: Int = 4096) {
+        self.dropUnsupported = dropUnsupported
+        self.defaultMaxTokens = defaultMaxTokens
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case dropUnsupported = "drop_unsupported"
+        case defaultMaxTokens = "default_max_tokens"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.dropUnsupported = try container.decodeIfPresent(Bool.self, forKey: .dropUnsupported) ?? false
+        self.defaultMaxTokens = try container.decodeIfPresent(Int.self, forKey: .defaultMaxTokens) ?? 4096
+        guard self.defaultMaxTokens >= 1 else {
+            throw DecodingError.dataCorruptedError(forKey: .defaultMaxTokens, in: container, debugDescription: "must be at least 1")
+        }
+    }
+
+    /// The options for translating a request to `provider`.
+    public func options(for provider: String) -> TranslationOptions {
+        TranslationOptions(dropUnsupported: self.dropUnsupported, defaultMaxTokens: self.defaultMaxTokens, providerName: provider)
     }
 }
 

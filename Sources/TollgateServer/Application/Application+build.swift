@@ -54,6 +54,7 @@ func buildRouter(gateway: Gateway) -> Router<GatewayRequestContext> {
     router.add(middleware: RequestIDMiddleware())
     HealthController(gateway: gateway, registry: GatewayMetrics.prometheusRegistry).addRoutes(to: router)
     ChatCompletionsController(gateway: gateway).addRoutes(to: router)
+    MessagesController(gateway: gateway).addRoutes(to: router)
     EmbeddingsController(gateway: gateway).addRoutes(to: router)
     ModelsController(gateway: gateway).addRoutes(to: router)
     AdminController(gateway: gateway).addRoutes(to: router)

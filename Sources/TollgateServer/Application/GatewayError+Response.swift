@@ -4,19 +4,33 @@ import Hummingbird
 import NIOCore
 import TollgateCore
 
-/// The wire shape an error is rendered in: the ingress format the client spoke.
-enum ErrorFormat {
+/// The API format a client speaks, chosen by the endpoint it called: its requests, answers,
+/// streams and errors all come in this shape.
+enum IngressFormat: Sendable {
+    /// OpenAI Chat Completions (and every other OpenAI-shaped endpoint).
     case openAI
+    /// Anthropic Messages, `/v1/messages`.
+    case anthropic
+
+    /// The format of a request path: Anthropic under `/v1/messages`, OpenAI elsewhere.
+    init(path: String) {
+        self = path.utf8.starts(with: "/v1/messages".utf8) ? .anthropic : .openAI
+    }
 }
 
 extension GatewayError {
-    /// `{"error":{"message","type","param","code"}}` with the error's status and headers.
-    func response(format: ErrorFormat) -> Response {
+    /// The error's status and headers with the body in the client's format: OpenAI
+    /// `{"error":{"message","type","param","code"}}` or Anthropic `{"type":"error","error":{"type","message"}}`.
+    func response(format: IngressFormat, requestID: String? = nil) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         for header in self.headers {
             if let name = HTTPField.Name(header.name) { headers[name] = header.value }
         }
-        return Response(status: .init(code: self.status), headers: headers, body: .init(byteBuffer: self.openAIBody()))
+        let body = switch format {
+        case .openAI: self.openAIBody()
+        case .anthropic: self.anthropicBody(requestID: requestID)
+        }
+        return Response(status: .init(code: self.status), headers: headers, body: .init(byteBuffer: body))
     }
 
     func openAIBody() -> ByteBuffer {

@@ -68,7 +68,7 @@ struct EmbeddingsController {
                 inputTokens: Self.estimateTokens(embeddings.input), maxOutputTokens: 0, logger: context.logger
             )
             observation.admitted(ticket)
-            let upstream = try await exchange.send(path: "/embeddings", body: upstreamBody)
+            let upstream = try await exchange.send(.embeddings, body: upstreamBody)
             observation.upstreamResponded(status: upstream.status)
             guard (200..<300).contains(upstream.status) else {
                 let error = await exchange.mapErrorResponse(upstream)

@@ -64,7 +64,9 @@ struct ModelsController {
             if seen.insert(name).inserted { result.append(ListedModel(id: name, ownedBy: "tollgate")) }
         }
         for (providerName, provider) in self.gateway.providers.providers.sorted(by: { $0.key < $1.key })
-        where provider.unavailableReason == nil && self.gateway.providers.hasPatterns(for: providerName) {
+        where provider.unavailableReason == nil && self.gateway.providers.hasPatterns(for: providerName)
+            && provider.config.url(for: .models, model: "") != nil
+        {
             for id in await self.gateway.modelCatalog.models(of: provider, gateway: self.gateway) {
                 // Only names whose first matching mapping points at this provider.
                 if self.gateway.providers.resolve(model: id)?.providerName == providerName { add(id, ownedBy: providerName) }
@@ -98,9 +100,11 @@ final class ModelCatalog: Sendable {
     }
 
     private func fetch(_ provider: Provider, gateway: Gateway) async -> [String]? {
+        // Only OpenAI-compatible providers list models here; the others' named models are listed from the config.
+        guard let url = provider.config.url(for: .models, model: "") else { return nil }
         let request = UpstreamRequest(
             method: "GET",
-            url: provider.config.baseURL + "/models",
+            url: url,
             headers: gateway.upstreamHeaders(for: provider, hasBody: false),
             body: nil,
             timeouts: UpstreamTimeouts(connect: provider.config.timeouts.connect, total: .seconds(10), idle: .seconds(10))
