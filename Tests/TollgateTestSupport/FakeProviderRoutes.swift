@@ -71,7 +71,8 @@ enum FakeProviderRoutes {
 
         let answer: FakeAnswer
         switch try await FakeAnswer.plan(
-            behavior: provider.behavior(for: model), prompt: prompt, toolResult: toolResult, promptTokens: promptTokens, stream: stream
+            behavior: provider.behavior(for: model), prompt: prompt, toolResult: toolResult, promptTokens: promptTokens, stream: stream,
+            offeredTools: (json["tools"] as? [[String: Any]] ?? []).compactMap { ($0["function"] as? [String: Any])?["name"] as? String }
         ) {
         case .answer(let planned): answer = planned
         case .error(let status, let type, let code, let message):

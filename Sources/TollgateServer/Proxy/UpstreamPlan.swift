@@ -115,13 +115,10 @@ struct UpstreamPlan: Sendable {
     /// Nothing is dropped or changed silently: what the translation did goes to the log.
     private static func log<Request>(_ translated: TranslatedRequest<Request>, logger: Logger) {
         guard !translated.dropped.isEmpty || !translated.adjusted.isEmpty else { return }
-        logger.info(
-            "request translated",
-            metadata: [
-                "dropped": .array(translated.dropped.map { .string($0) }),
-                "adjusted": .array(translated.adjusted.map { .string($0) }),
-            ]
-        )
+        var metadata: Logger.Metadata = [:]
+        if !translated.dropped.isEmpty { metadata["dropped"] = .string(translated.dropped.joined(separator: ", ")) }
+        if !translated.adjusted.isEmpty { metadata["adjusted"] = .string(translated.adjusted.joined(separator: "; ")) }
+        logger.info("request translated", metadata: metadata)
     }
 
     /// The provider's whole (non-streamed) answer in the client's format, with its usage.
