@@ -136,6 +136,12 @@ let package = Package(
             exclude: ["run.sh"],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "tokenizer-bench",
+            dependencies: ["TollgateCore"],
+            path: "bench/tokenizer",
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Tests
         .testTarget(

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian machine (with Swift) to build and run Tollgate: system libraries,
-# the embedding model, and a release build. Safe to run again.
+# the embedding model, the tokenizer rank files, and a release build. Safe to run again.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -19,4 +19,5 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 scripts/setup-model.sh
+scripts/setup-tokenizer.sh
 swift build -c release --product tollgate

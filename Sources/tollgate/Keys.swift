@@ -51,7 +51,7 @@ struct Keys: ParsableCommand {
         func run() throws {
             let store = try openKeyStore(self.options)
             let rows = try store.list()
-            let header = ["ID", "PREFIX", "NAME", "TEAM", "USER", "MODELS", "RPM", "TPM", "BUDGET/DAY", "CREATED", "STATUS"]
+            let header = ["ID", "PREFIX", "NAME", "TEAM", "USER", "MODELS", "RPM", "TPM", "CONC", "BUDGET/DAY", "CREATED", "STATUS"]
             var table = [header]
             let formatter = ISO8601DateFormatter()
             for (key, prefix) in rows {
@@ -59,6 +59,7 @@ struct Keys: ParsableCommand {
                     key.id, prefix + "…", key.name, key.team ?? "-", key.user ?? "-",
                     key.allowedModels?.joined(separator: ",") ?? "*",
                     key.requestsPerMinute.map(String.init) ?? "-", key.tokensPerMinute.map(String.init) ?? "-",
+                    key.maxConcurrent.map(String.init) ?? "-",
                     key.dailyBudgetUSD.map { String(format: "$%.2f", $0) } ?? "-",
                     formatter.string(from: key.createdAt), key.isRevoked ? "revoked" : "active",
                 ])

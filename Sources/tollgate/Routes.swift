@@ -66,7 +66,8 @@ struct Routes: ParsableCommand {
                 throw CommandFailure.usage("--tag: \(error.reason)")
             }
             let features = RequestFeatures(
-                request: request, key: try self.findKey(config), endUser: self.user, tags: tags, timeZone: .current
+                request: request, key: try self.findKey(config), endUser: self.user, tags: tags, timeZone: .current,
+                tokenizers: try? Tokenizers.shared()  // without the rank files: the byte-length estimate
             )
             print(rules.explain(features))
         }

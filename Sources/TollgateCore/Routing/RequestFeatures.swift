@@ -6,7 +6,8 @@ import Foundation
 public struct RequestFeatures: Sendable, Equatable {
     /// The model or alias the client sent.
     public var model: String
-    /// `PromptTokenEstimator`'s estimate.
+    /// The prompt's tokens: a BPE count when tokenizers are loaded, else
+    /// `PromptTokenEstimator`'s byte-length estimate.
     public var promptTokens: Int
     public var messageCount: Int
     /// `max_completion_tokens` or `max_tokens`, when the client sent one.
@@ -81,6 +82,8 @@ public struct RequestFeatures: Sendable, Equatable {
     ///   - endUser: the attributed end user (request `user` field or `X-Tollgate-User`).
     ///   - tags: the parsed `X-Tollgate-Tag` headers.
     ///   - now, timeZone: the clock, for `hour` and `weekday`; pass fixed values in tests.
+    ///   - tokenizers: counts `prompt_tokens` exactly when given; nil falls back to the
+    ///     byte-length estimate.
     public init(
         request: ChatCompletionRequest,
         key: GatewayKey?,
@@ -88,7 +91,8 @@ public struct RequestFeatures: Sendable, Equatable {
         tags: RoutingTags = RoutingTags(),
         now: Date = Date(),
         timeZone: TimeZone,
-        budgetUsedPercent: Double? = nil
+        budgetUsedPercent: Double? = nil,
+        tokenizers: Tokenizers? = nil
     ) {
         var fences = 0
         var hasImages = false
@@ -114,7 +118,7 @@ public struct RequestFeatures: Sendable, Equatable {
         let day = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
         self.init(
             model: request.model,
-            promptTokens: PromptTokenEstimator.estimate(request),
+            promptTokens: PromptTokenEstimator.estimate(request, tokenizers: tokenizers),
             messageCount: request.messages.count,
             maxTokens: request.outputTokenLimit,
             hasTools: !(request.tools?.isEmpty ?? true),

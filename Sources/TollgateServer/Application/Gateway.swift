@@ -20,6 +20,9 @@ public final class Gateway: Sendable {
     let costs: CostControl
     /// The shared store of limits and budgets, when `stores.redis_url` is set.
     let redis: RedisClient?
+    /// BPE token counters for `prompt_tokens`; nil when the rank files are missing, and the
+    /// features then fall back to the byte-length estimate.
+    let tokenizers: Tokenizers?
     /// The zone request features read the hour and weekday in.
     let timeZone = TimeZone.current
     let providerHeaders: [String: (withBody: [(name: String, value: String)], withoutBody: [(name: String, value: String)])]
@@ -57,6 +60,15 @@ public final class Gateway: Sendable {
         self.modelCatalog = ModelCatalog()
         self.routing = try RoutingTable { () throws(ConfigError) in
             try RoutingRulesLoader.load(config: config, environment: environment)
+        }
+        do throws(TokenizerError) {
+            self.tokenizers = try Tokenizers.shared()
+        } catch {
+            self.tokenizers = nil
+            logger.warning(
+                "prompt tokens estimated from byte length (about 4 bytes a token)",
+                metadata: ["reason": "\(error.message)"]
+            )
         }
         self.providerHeaders = self.providers.providers.mapValues { provider in
             (Self.makeUpstreamHeaders(for: provider, hasBody: true), Self.makeUpstreamHeaders(for: provider, hasBody: false))

@@ -65,7 +65,8 @@ struct EmbeddingsController {
         do {
             let ticket = try await costs.admit(
                 requestID: context.requestID, scopes: scopes, price: try costs.price(for: resolved.model),
-                inputTokens: Self.estimateTokens(embeddings.input), maxOutputTokens: 0, logger: context.logger
+                inputTokens: Self.estimateTokens(embeddings.input, counter: self.gateway.tokenizers?.counter(forModel: resolved.model)),
+                maxOutputTokens: 0, logger: context.logger
             )
             observation.admitted(ticket)
             let upstream = try await exchange.send(.embeddings, body: upstreamBody)
@@ -91,10 +92,12 @@ struct EmbeddingsController {
         }
     }
 
-    /// Input tokens for limits, before the provider counts them.
-    static func estimateTokens(_ input: EmbeddingsRequest.Input) -> Int {
+    /// Input tokens for limits, before the provider counts them: counted with `counter` (the
+    /// model's BPE encoding) when the tokenizers are loaded, else about 4 bytes a token.
+    static func estimateTokens(_ input: EmbeddingsRequest.Input, counter: TokenCounter? = nil) -> Int {
         switch input {
-        case .texts(let texts): texts.reduce(0) { $0 + PromptTokenEstimator.tokens(utf8Bytes: $1.utf8.count) }
+        case .texts(let texts):
+            texts.reduce(0) { $0 + (counter?.count($1) ?? PromptTokenEstimator.tokens(utf8Bytes: $1.utf8.count)) }
         case .tokens(let tokens): tokens.reduce(0) { $0 + $1.count }
         }
     }

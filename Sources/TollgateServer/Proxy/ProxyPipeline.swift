@@ -34,7 +34,7 @@ struct ProxyPipeline {
         let scopes = costs.scopes(key: key, user: user ?? key.user)
         let features = RequestFeatures(
             request: ingress.routingView, key: key, endUser: user, tags: tags, timeZone: self.gateway.timeZone,
-            budgetUsedPercent: costs.budgetUsedPercent(scopes)
+            budgetUsedPercent: costs.budgetUsedPercent(scopes), tokenizers: self.gateway.tokenizers
         )
         let decision = rules.evaluate(features)
         let target = try self.gateway.target(for: decision)

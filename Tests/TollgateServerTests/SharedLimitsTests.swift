@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+import TollgateCore
+import TollgateTestSupport
+
+/// Two live gateways sharing a real redis-server: limits and budgets hold across both.
+@Suite struct SharedLimitsTests {
+    static func sharedRedis(_ url: String, failureMode: StoresConfig.FailureMode = .open) -> @Sendable (inout GatewayConfig) -> Void {
+        { config in
+            config.stores.redisURL = url
+            config.stores.redisFailureMode = failureMode
+            config.stores.redisTimeout = .milliseconds(500)
+        }
+    }
+
+    /// Runs `body` with two gateways (separate processes' worth of state) on one Redis.
+    static func withTwoGateways(
+        limits: String, failureMode: StoresConfig.FailureMode = .open,
+        _ body: @Sendable (RedisServerProcess, GatewayHarness, GatewayHarness) async throws -> Void
+    ) async throws {
+        try await RedisServerProcess.withServer { redis in
+            let configure = Self.sharedRedis(redis.url, failureMode: failureMode)
+            try await GatewayHarness.run(budgets: ["limits.yaml": limits], configure: configure) { first in
+                try await GatewayHarness.run(budgets: ["limits.yaml": limits], configure: configure) { second in
+                    try await body(redis, first, second)
+                }
+            }
+        }
+    }
+
+    static let hello = #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}],"max_tokens":20}"#
+
+    @Test func aTeamsRequestsPerMinuteHoldAcrossGateways() async throws {
+        try await Self.withTwoGateways(limits: "teams:\n  qa: { rpm: 10 }\n") { _, first, second in
+            var statuses: [Int] = []
+            for index in 0..<16 {
+                statuses.append(try await (index.isMultiple(of: 2) ? first : second).chat(Self.hello).status)
+            }
+            #expect(statuses.filter { $0 == 200 }.count == 10)
+            #expect(statuses.filter { $0 == 429 }.count == 6)
+            #expect(first.provider.received.count + second.provider.received.count == 10)
+        }
+    }
+
+    @Test func twoHundredConcurrentRequestsOnTwoGatewaysNeverOverspend() async throws {
+        let perRequest = ModelPrice(inputPerMillion: 1, outputPerMillion: 2).worstCaseCost(inputTokens: 20, maxOutputTokens: 50)
+        let budget = USD(nanos: perRequest.nanos * 50)
+        let limits = "users:\n  carol: { daily_budget_usd: \(budget.description) }\n"
+        try await Self.withTwoGateways(limits: limits) { _, first, second in
+            let body = #"{"model":"house-model","user":"carol","messages":[{"role":"user","content":"spend"}],"max_tokens":50}"#
+            let replies = try await withThrowingTaskGroup(of: TestHTTPClient.Reply.self) { group in
+                for index in 0..<200 {
+                    let gateway = index.isMultiple(of: 2) ? first : second
+                    group.addTask { try await gateway.chat(body) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let served = replies.filter { $0.status == 200 }
+            #expect(served.count >= 40)
+            #expect(replies.filter { $0.status == 429 }.count == 200 - served.count)
+            let charged = served.compactMap { $0.header("X-Tollgate-Cost-USD").flatMap(Double.init).map(USD.init(dollars:)) }.reduce(.zero, +)
+            #expect(charged <= budget)
+            // Both gateways served part of it: the budget really was shared.
+            #expect(!first.provider.received.isEmpty && !second.provider.received.isEmpty)
+        }
+    }
+
+    @Test func failOpenEnforcesLimitsPerProcessWhileRedisIsDown() async throws {
+        try await Self.withTwoGateways(limits: "teams:\n  qa: { rpm: 4 }\n") { redis, first, _ in
+            await redis.stop()
+            // Each gateway now enforces the limit on its own: 4 each.
+            var statuses: [Int] = []
+            for _ in 0..<5 { statuses.append(try await first.chat(Self.hello).status) }
+            #expect(statuses == [200, 200, 200, 200, 429])
+            let ready = try await first.http.send("GET", "/health/ready")
+            #expect(ready.status == 503)
+            #expect(String(decoding: ready.body, as: UTF8.self).contains(#""redis":"unreachable""#))
+        }
+    }
+
+    @Test func failClosedRefusesWhileRedisIsDown() async throws {
+        try await Self.withTwoGateways(limits: "teams:\n  qa: { rpm: 100 }\n", failureMode: .closed) { redis, first, _ in
+            #expect(try await first.chat(Self.hello).status == 200)
+            redis.pause()
+            let refused = try await first.chat(Self.hello)
+            #expect(refused.status == 503)
+            let error = try #require((try JSONSerialization.jsonObject(with: refused.body) as? [String: Any])?["error"] as? [String: Any])
+            #expect(error["code"] as? String == "limit_store_unavailable")
+            redis.resume()
+            // The client reconnects on its own (the timeout dropped the connection).
+            var status = 0
+            for _ in 0..<100 where status != 200 {
+                status = try await first.chat(Self.hello).status
+                if status != 200 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(status == 200)
+        }
+    }
+}
