@@ -131,6 +131,17 @@ import TollgateTestSupport
             let ids = Set((reply.json?["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? [])
             #expect(ids.isSuperset(of: ["claude-sonnet-4-5", "claude-haiku-4-5", "azure-gpt", "gpt-4o"]))
             #expect(gateway.provider.received.allSatisfy { $0.path == "/v1/models" && $0.headers["authorization"] != nil })
+
+            // The Anthropic SDK (it sends anthropic-version) gets Anthropic's list shape, and its errors.
+            let anthropicHeaders = [("x-api-key", gateway.secret), ("anthropic-version", "2023-06-01")]
+            let anthropic = try await gateway.http.send("GET", "/v1/models", headers: anthropicHeaders)
+            let data = try #require(anthropic.json?["data"] as? [[String: Any]])
+            #expect(data.contains { $0["id"] as? String == "claude-sonnet-4-5" && $0["type"] as? String == "model" })
+            #expect(anthropic.json?["has_more"] as? Bool == false && anthropic.json?["object"] == nil)
+            let one = try await gateway.http.send("GET", "/v1/models/claude-haiku-4-5", headers: anthropicHeaders)
+            #expect(one.json?["display_name"] as? String == "claude-haiku-4-5")
+            let missing = try await gateway.http.send("GET", "/v1/models/nope", headers: anthropicHeaders)
+            #expect(missing.status == 404 && MessagesIngressTests.anthropicError(missing)?.type == "not_found_error")
         }
     }
 

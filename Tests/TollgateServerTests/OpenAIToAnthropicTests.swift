@@ -14,7 +14,8 @@ import TollgateTestSupport
     @Test func textIsTranslatedBothWaysAndPriced() async throws {
         try await GatewayHarness.run { gateway in
             let reply = try await gateway.chat(
-                #"{"model":"claude-sonnet-4-5","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"hello there"}]}"#
+                #"{"model":"claude-sonnet-4-5","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"hello there"}]}"#,
+                headers: [("anthropic-beta", "token-efficient-tools-2025-02-19")]
             )
             #expect(reply.status == 200)
             #expect(reply.json?["object"] as? String == "chat.completion")
@@ -35,6 +36,7 @@ import TollgateTestSupport
             #expect(received.headers["x-api-key"] == gateway.provider.apiKey)
             #expect(received.headers["anthropic-version"] == "2023-06-01")
             #expect(received.headers["authorization"] == nil)
+            #expect(received.headers["anthropic-beta"] == "token-efficient-tools-2025-02-19")
             let sent = try #require(received.json)
             #expect(sent["system"] as? String == "Be brief.")
             #expect(sent["max_tokens"] as? Int == 4096, "the configured default: Anthropic requires max_tokens")

@@ -86,6 +86,12 @@ for upstream, model in (("anthropic", "claude-sonnet-4-5"), ("openai", "gpt-4o-m
         assert final.stop_reason == "tool_use"
 
 
+@check("models")
+def _():
+    ids = [model.id for model in client.models.list()]
+    assert "claude-sonnet-4-5" in ids and "gpt-4o-mini" in ids, ids
+
+
 @check("bad key is AuthenticationError")
 def _():
     bad = anthropic.Anthropic(base_url=BASE_URL, api_key="tg-wrong", max_retries=0)

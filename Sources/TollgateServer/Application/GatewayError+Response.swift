@@ -12,9 +12,16 @@ enum IngressFormat: Sendable {
     /// Anthropic Messages, `/v1/messages`.
     case anthropic
 
-    /// The format of a request path: Anthropic under `/v1/messages`, OpenAI elsewhere.
-    init(path: String) {
-        self = path.utf8.starts(with: "/v1/messages".utf8) ? .anthropic : .openAI
+    /// The format of a request: Anthropic under `/v1/messages`, and for `/v1/models` asked by
+    /// the Anthropic SDK (which sends `anthropic-version`); OpenAI elsewhere.
+    init(path: String, headers: HTTPFields) {
+        if path.utf8.starts(with: "/v1/messages".utf8) {
+            self = .anthropic
+        } else if path.utf8.starts(with: "/v1/models".utf8), headers[.anthropicVersion] != nil {
+            self = .anthropic
+        } else {
+            self = .openAI
+        }
     }
 }
 

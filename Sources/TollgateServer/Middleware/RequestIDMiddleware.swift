@@ -5,7 +5,7 @@ import TollgateCore
 
 /// Gives each request an id (the client's `X-Tollgate-Request-Id` when it is a sane token),
 /// puts it on the logger and on every response, and renders any error in the format of the
-/// endpoint called (Anthropic under `/v1/messages`, else OpenAI), so nothing a client sends
+/// endpoint called (Anthropic under `/v1/messages`, else OpenAI: `IngressFormat`), so nothing a client sends
 /// gets a framework-shaped or empty answer.
 struct RequestIDMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
@@ -52,7 +52,7 @@ struct RequestIDMiddleware: RouterMiddleware {
             context.logger.warning("request failed", metadata: ["status": "\(gatewayError.status)", "code": "\(gatewayError.code ?? "")"])
         }
         // Decided only when something failed: the success path pays nothing for it.
-        return gatewayError.response(format: IngressFormat(path: request.uri.path), requestID: context.requestID)
+        return gatewayError.response(format: IngressFormat(path: request.uri.path, headers: request.headers), requestID: context.requestID)
     }
 
     /// Framework errors (unknown path, body over the limit...) as gateway errors.

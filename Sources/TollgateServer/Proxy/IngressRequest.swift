@@ -16,8 +16,9 @@ struct IngressRequest: Sendable {
     var routingView: ChatCompletionRequest
     /// The end user: the request's own field (`user`, `metadata.user_id`) or `X-Tollgate-User`.
     var user: String?
-    /// Client headers for a provider of the same format (`anthropic-beta`); never credentials.
-    var passthroughHeaders: [(name: String, value: String)] = []
+    /// The client's `anthropic-beta` header, passed on to Anthropic providers (from either
+    /// SDK: the OpenAI one can send it as an extra header). Client credentials never are.
+    var anthropicBeta: String?
 
     var format: IngressFormat {
         switch self.payload {
@@ -41,6 +42,7 @@ struct IngressRequest: Sendable {
         self.body = body
         self.routingView = chat
         self.user = chat.user ?? headers[.tollgateUser]
+        self.anthropicBeta = headers[.anthropicBeta]
     }
 
     /// An Anthropic Messages request. Routing reads its Chat Completions translation, made
@@ -59,7 +61,7 @@ struct IngressRequest: Sendable {
         }
         self.routingView = view
         self.user = message.userID ?? headers[.tollgateUser]
-        if let beta = headers[.anthropicBeta] { self.passthroughHeaders = [("anthropic-beta", beta)] }
+        self.anthropicBeta = headers[.anthropicBeta]
     }
 }
 

@@ -9,7 +9,9 @@ import TollgateCore
 /// | client \ provider | OpenAI, Azure OpenAI          | Anthropic                    |
 /// | ----------------- | ----------------------------- | ---------------------------- |
 /// | OpenAI            | as is (usage chunk requested) | translated both ways         |
-/// | Anthropic         | translated both ways          | as is (`anthropic-beta` kept)|
+/// | Anthropic         | translated both ways          | as is                        |
+///
+/// A client's `anthropic-beta` header goes to Anthropic providers from either format.
 ///
 /// Same-format bodies go upstream byte for byte unless the model (routing or a rename) or the
 /// output cap changes, or a stream needs its usage chunk requested.
@@ -27,7 +29,7 @@ struct UpstreamPlan: Sendable {
     var answer: Answer
     /// The output cap the provider will honour: what admission reserves for.
     var maxOutputTokens: Int?
-    /// Client headers forwarded to a provider of the same format.
+    /// Client headers forwarded to the provider (`anthropic-beta` to Anthropic).
     var extraHeaders: [(name: String, value: String)] = []
     /// The model name translated answers report (the provider's name for it).
     var reportedModel: String
@@ -61,7 +63,8 @@ struct UpstreamPlan: Sendable {
                 return UpstreamPlan(
                     endpoint: .messages, body: try RequestBody.encode(translated.request),
                     answer: .anthropicToOpenAI(includeUsage: chat.includesStreamUsage, jsonResponseTool: translated.jsonResponseTool),
-                    maxOutputTokens: translated.request.maxTokens, reportedModel: model
+                    maxOutputTokens: translated.request.maxTokens, extraHeaders: Self.anthropicHeaders(ingress),
+                    reportedModel: model
                 )
             }
             // A stream is priced from its usage chunk: ask for it, and hide it again from a
@@ -91,7 +94,7 @@ struct UpstreamPlan: Sendable {
                 return UpstreamPlan(
                     endpoint: .messages, body: changed ? try RequestBody.encode(message) : ingress.body,
                     answer: .anthropicPassthrough, maxOutputTokens: message.maxTokens,
-                    extraHeaders: ingress.passthroughHeaders, reportedModel: model
+                    extraHeaders: Self.anthropicHeaders(ingress), reportedModel: model
                 )
             }
             let translated = try message.chatCompletionRequest(options: Self.options(translation, provider))
@@ -101,6 +104,10 @@ struct UpstreamPlan: Sendable {
                 maxOutputTokens: translated.request.outputTokenLimit, reportedModel: model
             )
         }
+    }
+
+    private static func anthropicHeaders(_ ingress: IngressRequest) -> [(name: String, value: String)] {
+        ingress.anthropicBeta.map { [("anthropic-beta", $0)] } ?? []
     }
 
     private static func options(_ translation: TranslationConfig, _ provider: Provider) -> TranslationOptions {
