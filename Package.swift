@@ -67,6 +67,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -114,6 +115,13 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "ledger-crash-writer",
+            dependencies: ["TollgateCore"],
+            path: "Tests/LedgerCrashWriter",
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
             name: "embedding-bench",
             dependencies: ["TollgateEmbedding", "COpenBLAS"],
             path: "bench/embedding/EmbeddingBench",
@@ -142,6 +150,16 @@ let package = Package(
             path: "bench/tokenizer",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "ledger-bench",
+            dependencies: [
+                "TollgateCore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "bench/ledger",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: Tests
         .testTarget(
@@ -149,6 +167,9 @@ let package = Package(
             dependencies: [
                 "TollgateCore",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings

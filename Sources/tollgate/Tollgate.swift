@@ -7,7 +7,7 @@ struct Tollgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate",
         abstract: "An LLM gateway with cost controls.",
-        subcommands: [Serve.self, Keys.self, Routes.self]
+        subcommands: [Serve.self, Keys.self, Routes.self, Report.self]
     )
 
     /// SPEC's exit codes: 0 success, 1 runtime failure, 2 bad usage or invalid configuration.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `tollgate.yaml`: where the gateway listens, which providers it can call, which models
 /// each provider serves, and where its state lives.
 public struct GatewayConfig: Sendable, Equatable {
@@ -12,6 +14,11 @@ public struct GatewayConfig: Sendable, Equatable {
     public var budgetsDirectory: String
     public var routesDirectory: String
     public var translation: TranslationConfig
+    /// The request ledger (`ledger:`).
+    public var ledger: LedgerConfig
+    /// The zone the gateway's days are counted in (reports, daily budgets, routing's
+    /// `hour` and `weekday`): `time_zone`, an IANA name; default the process's local zone.
+    public var timeZone: TimeZone
 
     public init(
         server: ServerConfig = .init(),
@@ -24,7 +31,9 @@ public struct GatewayConfig: Sendable, Equatable {
         embeddings: EmbeddingsConfig = .init(),
         budgetsDirectory: String = "budgets",
         routesDirectory: String = "routes",
-        translation: TranslationConfig = .init()
+        translation: TranslationConfig = .init(),
+        ledger: LedgerConfig = .init(),
+        timeZone: TimeZone = .current
     ) {
         self.server = server
         self.dataDirectory = dataDirectory
@@ -37,7 +46,12 @@ public struct GatewayConfig: Sendable, Equatable {
         self.budgetsDirectory = budgetsDirectory
         self.routesDirectory = routesDirectory
         self.translation = translation
+        self.ledger = ledger
+        self.timeZone = timeZone
     }
+
+    /// The ledger's SQLite file: `ledger.path`, or `ledger.sqlite` in the data dir.
+    public var ledgerPath: String { self.ledger.resolvedPath(dataDirectory: self.dataDirectory) }
 }
 
 extension GatewayConfig: Decodable {
@@ -47,6 +61,8 @@ extension GatewayConfig: Decodable {
         case adminKey = "admin_key"
         case budgetsDirectory = "budgets_dir"
         case routesDirectory = "routes_dir"
+        case ledger
+        case timeZone = "time_zone"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -63,6 +79,18 @@ extension GatewayConfig: Decodable {
         self.budgetsDirectory = try container.decodeIfPresent(String.self, forKey: .budgetsDirectory).nonEmpty ?? "budgets"
         self.routesDirectory = try container.decodeIfPresent(String.self, forKey: .routesDirectory).nonEmpty ?? "routes"
         self.translation = try container.decodeIfPresent(TranslationConfig.self, forKey: .translation) ?? .init()
+        self.ledger = try container.decodeIfPresent(LedgerConfig.self, forKey: .ledger) ?? .init()
+        if let zone = try container.decodeIfPresent(String.self, forKey: .timeZone).nonEmpty {
+            guard let timeZone = TimeZone(identifier: zone) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .timeZone, in: container,
+                    debugDescription: "unknown time zone '\(zone)' (use an IANA name such as UTC or Europe/Berlin)"
+                )
+            }
+            self.timeZone = timeZone
+        } else {
+            self.timeZone = .current
+        }
 
         for (index, mapping) in self.models.enumerated() where self.providers[mapping.provider] == nil {
             let known = self.providers.keys.sorted().joined(separator: ", ")

@@ -1,0 +1,216 @@
+import Foundation
+import GRDB
+
+/// The request ledger's SQLite file, in WAL mode: one writer (the `LedgerWriter`) and any
+/// number of readers (reports, the admin API, the CLI), in the same or other processes.
+///
+/// Durability: GRDB opens WAL files with `synchronous = NORMAL`, so a committed batch
+/// survives the process being killed (the WAL is in the OS's page cache) and commits make no
+/// fsync; a power failure may lose the commits since the last checkpoint (at most a second
+/// or so, see `LedgerCheckpointer`).
+public final class LedgerDatabase: Sendable {
+    /// The SQLite file.
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating if needed, with its directory) the ledger at `path` and brings its
+    /// schema up to date.
+    public init(path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.label = "tollgate.ledger"
+        configuration.prepareDatabase { db in
+            // Index pages of six indexes stay in memory between batches.
+            try db.execute(sql: "PRAGMA cache_size = -16384")
+            // The writer's `LedgerCheckpointer` checkpoints on its own connection, so commits
+            // never wait for a checkpoint's fsyncs; this is only the backstop (400 MB of WAL).
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 100000")
+        }
+        self.path = path
+        self.pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(self.pool)
+    }
+
+    /// Opens the ledger at `path` if the file exists; nil when nothing was ever recorded there.
+    public static func openIfPresent(path: String) throws -> LedgerDatabase? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try LedgerDatabase(path: path)
+    }
+
+    // MARK: - Schema
+
+    /// Reports filter on a time range and group by one column, or filter on one column and a
+    /// time range (spend of a key, team or user this month, the dashboard's drill-downs). So:
+    /// `time_ms` alone for the range every report starts from (one range per day for daily
+    /// reports), and `(column, time_ms)` per dimension, which answers "this key between these
+    /// days" from one index range. Grouping itself is a scan of that range and a small sort
+    /// (see `LedgerReportQuery`). Six indexes cost the writer; it still sustains far more rows
+    /// per second than the gateway serves requests (bench/ledger).
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-ledger") { db in
+            try db.execute(sql: """
+                CREATE TABLE ledger_entry (
+                    id INTEGER PRIMARY KEY,
+                    time_ms INTEGER NOT NULL,
+                    request_id TEXT NOT NULL,
+                    key_id TEXT,
+                    team TEXT,
+                    user TEXT,
+                    route TEXT,
+                    requested_model TEXT,
+                    served_model TEXT,
+                    provider TEXT,
+                    input_tokens INTEGER NOT NULL DEFAULT 0,
+                    cached_input_tokens INTEGER NOT NULL DEFAULT 0,
+                    output_tokens INTEGER NOT NULL DEFAULT 0,
+                    cost_nanos INTEGER NOT NULL DEFAULT 0,
+                    cache_status TEXT NOT NULL DEFAULT 'miss',
+                    fallback TEXT NOT NULL DEFAULT 'none',
+                    http_status INTEGER NOT NULL,
+                    error_code TEXT,
+                    stream INTEGER NOT NULL DEFAULT 0,
+                    latency_ms INTEGER NOT NULL,
+                    upstream_latency_ms INTEGER,
+                    ttft_ms INTEGER,
+                    features TEXT,
+                    prompt_text TEXT,
+                    response_text TEXT
+                );
+                CREATE INDEX ledger_entry_time ON ledger_entry (time_ms);
+                CREATE INDEX ledger_entry_key_time ON ledger_entry (key_id, time_ms);
+                CREATE INDEX ledger_entry_team_time ON ledger_entry (team, time_ms);
+                CREATE INDEX ledger_entry_user_time ON ledger_entry (user, time_ms);
+                CREATE INDEX ledger_entry_model_time ON ledger_entry (\(LedgerReport.Dimension.model.column), time_ms);
+                CREATE INDEX ledger_entry_route_time ON ledger_entry (route, time_ms);
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: - Writing
+
+    static let insertSQL = """
+        INSERT INTO ledger_entry (
+            time_ms, request_id, key_id, team, user, route, requested_model, served_model, provider,
+            input_tokens, cached_input_tokens, output_tokens, cost_nanos, cache_status, fallback,
+            http_status, error_code, stream, latency_ms, upstream_latency_ms, ttft_ms,
+            features, prompt_text, response_text
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+
+    /// Inserts `entries` with the caller's transaction. Prompt and response text are written
+    /// only when `storeText` is on.
+    static func insert(_ entries: some Sequence<LedgerEntry>, storeText: Bool, in db: Database) throws {
+        let statement = try db.cachedStatement(sql: Self.insertSQL)
+        for entry in entries {
+            let arguments: StatementArguments = [
+                entry.timeMs, entry.requestID, entry.keyID, entry.team, entry.user, entry.route,
+                entry.requestedModel, entry.servedModel, entry.provider,
+                entry.inputTokens, entry.cachedInputTokens, entry.outputTokens, entry.costNanodollars,
+                entry.cacheStatus.rawValue, entry.fallback.rawValue,
+                entry.httpStatus, entry.errorCode, entry.stream, entry.latencyMs, entry.upstreamLatencyMs,
+                entry.timeToFirstTokenMs, entry.featuresJSON,
+                storeText ? entry.promptText : nil, storeText ? entry.responseText : nil,
+            ]
+            statement.setUncheckedArguments(arguments)
+            try statement.execute()
+        }
+    }
+
+    /// Writes `entries` in one transaction on GRDB's writer queue (never on the caller's
+    /// thread). Not interrupted by task cancellation: a batch is written whole or not at all.
+    func write(_ entries: [LedgerEntry], storeText: Bool) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            self.pool.asyncWrite({ db in
+                try Self.insert(entries, storeText: storeText, in: db)
+            }, completion: { _, result in
+                continuation.resume(with: result)
+            })
+        }
+    }
+
+    // MARK: - Reading
+
+    /// Entries recorded in `[fromMs, toMs)` (either end open when nil), oldest first.
+    public func entries(fromMs: Int64? = nil, toMs: Int64? = nil, limit: Int? = nil) throws -> [LedgerEntry] {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let fromMs {
+            conditions.append("time_ms >= ?")
+            arguments += [fromMs]
+        }
+        if let toMs {
+            conditions.append("time_ms < ?")
+            arguments += [toMs]
+        }
+        var sql = "SELECT * FROM ledger_entry"
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        sql += " ORDER BY time_ms, id"
+        if let limit { sql += " LIMIT \(max(0, limit))" }
+        return try self.pool.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.entry(from:))
+        }
+    }
+
+    /// Rows in the ledger.
+    public func count() throws -> Int {
+        try self.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM ledger_entry") ?? 0 }
+    }
+
+    /// Checks the database answers (readiness).
+    public func ping() async throws {
+        _ = try await self.pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    static func entry(from row: Row) -> LedgerEntry {
+        LedgerEntry(
+            timeMs: row["time_ms"],
+            requestID: row["request_id"],
+            keyID: row["key_id"],
+            team: row["team"],
+            user: row["user"],
+            route: row["route"],
+            requestedModel: row["requested_model"],
+            servedModel: row["served_model"],
+            provider: row["provider"],
+            inputTokens: row["input_tokens"],
+            cachedInputTokens: row["cached_input_tokens"],
+            outputTokens: row["output_tokens"],
+            costNanodollars: row["cost_nanos"],
+            cacheStatus: LedgerEntry.CacheStatus(rawValue: row["cache_status"]) ?? .miss,
+            fallback: LedgerEntry.Fallback(rawValue: row["fallback"]) ?? .none,
+            httpStatus: row["http_status"],
+            errorCode: row["error_code"],
+            stream: row["stream"],
+            latencyMs: row["latency_ms"],
+            upstreamLatencyMs: row["upstream_latency_ms"],
+            timeToFirstTokenMs: row["ttft_ms"],
+            featuresJSON: row["features"],
+            promptText: row["prompt_text"],
+            responseText: row["response_text"]
+        )
+    }
+}
+
+/// Copies committed WAL pages into the database file (a passive checkpoint) on a connection
+/// of its own, off the writer's queue: the checkpoint's fsyncs then never delay a commit.
+/// The `LedgerWriter` runs one about every second while rows are being written.
+final class LedgerCheckpointer: Sendable {
+    private let connection: DatabaseQueue
+
+    init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.label = "tollgate.ledger.checkpoint"
+        self.connection = try DatabaseQueue(path: path, configuration: configuration)
+    }
+
+    func checkpoint() async throws {
+        try await self.connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+    }
+}

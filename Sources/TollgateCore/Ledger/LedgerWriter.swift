@@ -1,0 +1,309 @@
+import Foundation
+import GRDB
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Writes ledger rows off the request path. Request handlers hand each finished request to
+/// `record` (or `tryRecord`), which only appends to a bounded in-memory queue; `run()` (a
+/// `Service`) writes the queue in batches, one transaction each, on GRDB's writer queue.
+///
+/// - Latency: a row is written at most `flushInterval` (≤ 50 ms) after it was recorded,
+///   sooner when `batchSize` rows are waiting. A SIGKILL loses at most those rows.
+/// - Backpressure: when `queueCapacity` rows wait, `record` suspends its caller until the
+///   writer makes room, and `tryRecord` returns false. Nothing is ever dropped.
+/// - Failures: a failed batch is retried with backoff (50 ms doubling to 5 s) and logged at
+///   error level each time; later rows wait behind it (order is kept), and once the queue
+///   fills, `record` callers wait too.
+/// - Shutdown: on graceful shutdown `run()` writes everything queued, including rows recorded
+///   while it drains, then returns. Put the writer before the HTTP server in the
+///   `ServiceGroup`, so that it shuts down after the server has finished its requests.
+///   A row recorded after `run()` returned is written directly, one transaction per row.
+///   On cancellation (forced shutdown) it makes one last attempt to write what is queued.
+/// - `run()` must be running for rows to be written; until it starts they wait in the queue.
+public final class LedgerWriter: Service, Sendable {
+    /// How the writer batches. `LedgerConfig` provides these from tollgate.yaml.
+    public struct Configuration: Sendable {
+        public var flushInterval: Duration
+        public var queueCapacity: Int
+        public var batchSize: Int
+        public var storeText: Bool
+
+        public init(
+            flushInterval: Duration = LedgerConfig.maxFlushInterval,
+            queueCapacity: Int = 100_000,
+            batchSize: Int = 1_000,
+            storeText: Bool = false
+        ) {
+            self.flushInterval = flushInterval
+            self.queueCapacity = max(1, queueCapacity)
+            self.batchSize = max(1, batchSize)
+            self.storeText = storeText
+        }
+
+        public init(_ config: LedgerConfig) {
+            self.init(
+                flushInterval: config.flushInterval, queueCapacity: config.queueCapacity,
+                batchSize: config.batchSize, storeText: config.storeText
+            )
+        }
+    }
+
+    public let database: LedgerDatabase
+    public let configuration: Configuration
+    private let logger: Logger
+    private let queue: Mutex<LedgerQueue>
+    private let rowsWrittenCounter = Atomic<Int>(0)
+    private let batchesWrittenCounter = Atomic<Int>(0)
+    private let writeFailuresCounter = Atomic<Int>(0)
+    private let rowsLostCounter = Atomic<Int>(0)
+
+    public init(
+        database: LedgerDatabase,
+        configuration: Configuration = .init(),
+        logger: Logger = Logger(label: "tollgate.ledger")
+    ) {
+        self.database = database
+        self.configuration = configuration
+        self.logger = logger
+        self.queue = Mutex(LedgerQueue(capacity: configuration.queueCapacity))
+    }
+
+    // MARK: - Metrics
+
+    /// Rows committed to the database since start.
+    public var rowsWritten: Int { self.rowsWrittenCounter.load(ordering: .relaxed) }
+    /// Transactions committed since start.
+    public var batchesWritten: Int { self.batchesWrittenCounter.load(ordering: .relaxed) }
+    /// Failed write attempts (each is retried).
+    public var writeFailures: Int { self.writeFailuresCounter.load(ordering: .relaxed) }
+    /// Rows given up on: only when a forced shutdown meets a failing database.
+    public var rowsLost: Int { self.rowsLostCounter.load(ordering: .relaxed) }
+    /// Rows recorded and not yet handed to the database (including callers waiting for room).
+    public var queueDepth: Int { self.queue.withLock { $0.depth } }
+    /// `record` calls suspended because the queue is full.
+    public var waitingRecorders: Int { self.queue.withLock { $0.blockedCount } }
+
+    // MARK: - Recording
+
+    /// Queues `entry` if there is room and returns true; returns false, keeping nothing, when
+    /// the queue is full (or the writer has stopped). For synchronous callers: on false, call
+    /// `record` from a task so that the row still gets written.
+    public func tryRecord(_ entry: LedgerEntry) -> Bool {
+        let pending = LedgerQueue.Pending(entry: entry, enqueuedAt: .now)
+        let result = self.queue.withLock { $0.enqueue(pending) }
+        switch result {
+        case .enqueued(let writer):
+            writer?.resume()
+            return true
+        case .full, .finished, .blocked:
+            return false
+        }
+    }
+
+    /// Queues `entry`. Costs a lock and an append when there is room; when the queue is full,
+    /// suspends until the writer makes room (backpressure instead of dropping rows). Runs on
+    /// the caller's executor: no hop on the fast path.
+    nonisolated(nonsending) public func record(_ entry: LedgerEntry) async {
+        let pending = LedgerQueue.Pending(entry: entry, enqueuedAt: .now)
+        switch self.queue.withLock({ $0.enqueue(pending) }) {
+        case .enqueued(let writer):
+            writer?.resume()
+            return
+        case .finished:
+            await self.writeAfterFinish([entry])
+            return
+        case .full, .blocked:
+            break
+        }
+        let finished = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let outcome = self.queue.withLock { $0.enqueueOrBlock(pending, continuation: continuation) }
+            switch outcome {
+            case .enqueued(let writer):
+                // Room was made since the first try.
+                writer?.resume()
+                continuation.resume(returning: false)
+            case .blocked(let writer):
+                writer?.resume()
+            case .finished:
+                continuation.resume(returning: true)
+            case .full:
+                preconditionFailure("enqueueOrBlock never answers full")
+            }
+        }
+        if finished { await self.writeAfterFinish([entry]) }
+    }
+
+    // MARK: - Service
+
+    /// Writes batches until graceful shutdown, then drains the queue and returns.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.checkpointLoop() }
+                await self.writeLoop()
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.queue.withLock { $0.beginShutdown() }?.resume()
+        }
+        let (rest, unblocked) = self.queue.withLock { $0.finish() }
+        for continuation in unblocked { continuation.resume(returning: false) }
+        if !rest.isEmpty {
+            // Only after cancellation: one last attempt, in a task that is not cancelled.
+            let count = rest.count
+            self.logger.warning("ledger writer cancelled; writing the rows still queued", metadata: ["rows": "\(count)"])
+            await Task.detached { await self.writeOnce(rest, context: "final write after cancellation") }.value
+        }
+        self.logger.debug("ledger writer stopped", metadata: ["rows_written": "\(self.rowsWritten)"])
+    }
+
+    // MARK: - Private
+
+    private func writeLoop() async {
+        let interval = self.configuration.flushInterval
+        let batchSize = self.configuration.batchSize
+        while !Task.isCancelled {
+            await self.park(threshold: 1, deadline: nil)
+            let (oldest, depth, shuttingDown) = self.queue.withLock { ($0.oldestEnqueuedAt, $0.depth, $0.isShuttingDown) }
+            guard let oldest else {
+                if shuttingDown && depth == 0 { return }
+                continue
+            }
+            if !shuttingDown && depth < batchSize {
+                // Let the batch fill until its oldest row has waited one flush interval.
+                await self.park(threshold: batchSize, deadline: oldest + interval)
+            }
+            let (batch, unblocked) = self.queue.withLock { $0.takeBatch(maxCount: batchSize) }
+            for continuation in unblocked { continuation.resume(returning: false) }
+            if !batch.isEmpty { await self.writeWithRetry(batch) }
+        }
+    }
+
+    /// Checkpoints the WAL about every second while rows are being written, until cancelled.
+    private func checkpointLoop() async {
+        let checkpointer: LedgerCheckpointer
+        do {
+            checkpointer = try LedgerCheckpointer(path: self.database.path)
+        } catch {
+            self.logger.error(
+                "ledger checkpoints fall back to SQLite's automatic ones",
+                metadata: ["error": "\(error)", "path": "\(self.database.path)"]
+            )
+            return
+        }
+        var checkpointedAt = self.rowsWritten
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            let written = self.rowsWritten
+            guard written != checkpointedAt, !Task.isCancelled else { continue }
+            do {
+                try await checkpointer.checkpoint()
+                checkpointedAt = written
+            } catch {
+                if Task.isCancelled { return }  // interrupted by the shutdown: nothing lost
+                // Busy: another connection is checkpointing or closing; the next round will do.
+                let busy = (error as? DatabaseError).map { $0.resultCode == .SQLITE_BUSY || $0.resultCode == .SQLITE_LOCKED } ?? false
+                self.logger.log(
+                    level: busy ? .debug : .warning, "ledger checkpoint failed",
+                    metadata: ["error": "\(error)", "path": "\(self.database.path)"]
+                )
+            }
+        }
+    }
+
+    /// Waits until `threshold` rows are queued, the deadline passes, shutdown starts or the
+    /// task is cancelled.
+    private func park(threshold: Int, deadline: ContinuousClock.Instant?) async {
+        await withTaskCancellationHandler {
+            if let deadline {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        try? await Task.sleep(until: deadline, clock: .continuous)
+                        self.queue.withLock { $0.wake() }?.resume()
+                    }
+                    await self.parkUntilWoken(threshold: threshold, deadline: deadline)
+                    group.cancelAll()
+                }
+            } else {
+                await self.parkUntilWoken(threshold: threshold, deadline: nil)
+            }
+        } onCancel: {
+            self.queue.withLock { $0.wake() }?.resume()
+        }
+    }
+
+    private func parkUntilWoken(threshold: Int, deadline: ContinuousClock.Instant?) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            // Checked under the lock, so a wake-up from the timer or cancellation is never lost.
+            let result = self.queue.withLock { queue in
+                let due = Task.isCancelled || deadline.map { ContinuousClock.now >= $0 } ?? false
+                return queue.park(continuation, threshold: threshold, alreadyDue: due)
+            }
+            if case .ready = result { continuation.resume() }
+        }
+    }
+
+    private func writeWithRetry(_ batch: [LedgerEntry]) async {
+        var attempt = 0
+        while true {
+            do {
+                try await self.database.write(batch, storeText: self.configuration.storeText)
+                self.rowsWrittenCounter.add(batch.count, ordering: .relaxed)
+                self.batchesWrittenCounter.add(1, ordering: .relaxed)
+                if attempt > 0 {
+                    self.logger.notice("ledger write succeeded after retrying", metadata: ["attempts": "\(attempt + 1)"])
+                }
+                return
+            } catch {
+                attempt += 1
+                self.writeFailuresCounter.add(1, ordering: .relaxed)
+                if Task.isCancelled {
+                    self.rowsLostCounter.add(batch.count, ordering: .relaxed)
+                    self.logger.critical(
+                        "ledger write failed during a forced shutdown; rows lost",
+                        metadata: ["error": "\(error)", "rows": "\(batch.count)", "path": "\(self.database.path)"]
+                    )
+                    return
+                }
+                let delay = Self.backoff(attempt: attempt)
+                self.logger.error(
+                    "ledger write failed; retrying",
+                    metadata: [
+                        "error": "\(error)", "rows": "\(batch.count)", "attempt": "\(attempt)",
+                        "retry_in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                        "queue_depth": "\(self.queueDepth)", "path": "\(self.database.path)",
+                    ]
+                )
+                try? await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    /// One attempt, for rows that come after the writer stopped.
+    private func writeOnce(_ entries: [LedgerEntry], context: String) async {
+        do {
+            try await self.database.write(entries, storeText: self.configuration.storeText)
+            self.rowsWrittenCounter.add(entries.count, ordering: .relaxed)
+            self.batchesWrittenCounter.add(1, ordering: .relaxed)
+        } catch {
+            self.writeFailuresCounter.add(1, ordering: .relaxed)
+            self.rowsLostCounter.add(entries.count, ordering: .relaxed)
+            self.logger.critical(
+                "ledger write failed; rows lost",
+                metadata: ["error": "\(error)", "rows": "\(entries.count)", "context": "\(context)", "path": "\(self.database.path)"]
+            )
+        }
+    }
+
+    private func writeAfterFinish(_ entries: [LedgerEntry]) async {
+        self.logger.warning("ledger row recorded after the writer stopped; writing it directly")
+        await self.writeOnce(entries, context: "recorded after the writer stopped")
+    }
+
+    /// 50 ms, 100 ms, 200 ms ... at most 5 s.
+    static func backoff(attempt: Int) -> Duration {
+        let milliseconds = 50 << min(max(attempt - 1, 0), 7)
+        return .milliseconds(min(milliseconds, 5_000))
+    }
+}

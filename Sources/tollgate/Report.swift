@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import TollgateCore
+
+/// `tollgate report`: requests, tokens and cost from the ledger, per day, user, team, key,
+/// model or route.
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print requests, tokens and cost from the request ledger.",
+        discussion: "Days are counted in the gateway's time_zone (tollgate.yaml; default the local zone). --from and --to are inclusive."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, csv, json
+    }
+
+    @OptionGroup var options: ConfigOption
+    @Option(help: "Group by: day, user, team, key, model or route.") var by: String
+    @Option(help: "First day included (YYYY-MM-DD).") var from: String?
+    @Option(help: "Last day included (YYYY-MM-DD).") var to: String?
+    @Option(help: "table (aligned, with totals), csv (RFC 4180) or json.") var format: Format = .table
+
+    func validate() throws {
+        _ = try self.grouping()
+        let (from, to) = try self.days()
+        if let from, let to, from > to {
+            throw ValidationError("--from \(from) is after --to \(to)")
+        }
+    }
+
+    func run() throws {
+        let (config, path) = try self.ledgerLocation()
+        let (from, to) = try self.days()
+        let query = LedgerReport.Query(grouping: try self.grouping(), from: from, to: to, timeZone: config.timeZone)
+        let report: LedgerReport
+        do {
+            report = try LedgerReport.make(query, path: path)
+        } catch {
+            throw CommandFailure.runtime("cannot read the ledger '\(path)': \(error)")
+        }
+        switch self.format {
+        case .table: print(report.table(), terminator: "")
+        case .csv: print(report.csv(), terminator: "")
+        case .json: print(report.json(), terminator: "")
+        }
+    }
+
+    private func grouping() throws -> LedgerReport.Grouping {
+        guard let grouping = LedgerReport.Grouping(rawValue: self.by) else {
+            let allowed = LedgerReport.Grouping.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ValidationError("--by must be one of \(allowed) (got '\(self.by)')")
+        }
+        return grouping
+    }
+
+    private func days() throws -> (from: LedgerDay?, to: LedgerDay?) {
+        func parse(_ text: String?, _ option: String) throws -> LedgerDay? {
+            guard let text else { return nil }
+            guard let day = LedgerDay(text) else {
+                throw ValidationError("\(option) '\(text)' is not a date (use YYYY-MM-DD, e.g. 2025-03-09)")
+            }
+            return day
+        }
+        return (try parse(self.from, "--from"), try parse(self.to, "--to"))
+    }
+
+    /// The config (for the time zone) and the ledger file. Without a config file: the
+    /// defaults, with TOLLGATE_DATA_DIR as the data dir.
+    private func ledgerLocation() throws -> (GatewayConfig, String) {
+        let environment = ProcessInfo.processInfo.environment
+        if FileManager.default.fileExists(atPath: self.options.config) {
+            let config = try loadGatewayConfig(self.options.config, environment: environment)
+            return (config, config.ledgerPath)
+        }
+        var config = GatewayConfig()
+        config.dataDirectory = environment["TOLLGATE_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "data"
+        return (config, config.ledgerPath)
+    }
+}
