@@ -122,6 +122,11 @@ import TollgateTestSupport
             let message = try await gateway.messages(#"{"model":"azure-gpt","max_tokens":32,"stream":true,"messages":[{"role":"user","content":"hi azure"}]}"#)
             #expect(AnthropicStreamText.text(sseEvents(message.text)) == "Echo: hi azure")
             #expect(gateway.provider.received.last?.path == "/openai/deployments/gpt4o-deployment/chat/completions")
+
+            let wrongKey = try await gateway.messages(#"{"model":"azure-wrong-key","max_tokens":32,"messages":[{"role":"user","content":"hi"}]}"#)
+            #expect(wrongKey.status == 502 && MessagesIngressTests.anthropicError(wrongKey)?.type == "api_error")
+            #expect(gateway.provider.received.last?.headers["api-key"] == GatewayHarness.wrongProviderKey)
+            #expect(!wrongKey.text.contains(GatewayHarness.wrongProviderKey))
         }
     }
 

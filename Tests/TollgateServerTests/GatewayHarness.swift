@@ -51,6 +51,7 @@ struct GatewayHarness: Sendable {
           claude-haiku-4-5: { input: 1.00, cached_input: 0.10, cache_write: 1.25, output: 5.00 }
           claude-wrong-key: { input: 1, output: 1 }
           azure-gpt: { input: 2.50, cached_input: 1.25, output: 10.00 }
+          azure-wrong-key: { input: 1, output: 1 }
         """
 
     /// The provider key the `*-wrong-key` providers send (the fake provider refuses it).
@@ -74,6 +75,7 @@ struct GatewayHarness: Sendable {
                     "anthropic": ProviderConfig(kind: .anthropic, baseURL: provider.rootURL, apiKeyEnvironmentVariable: "TEST_ANTHROPIC_KEY"),
                     "anthropic-wrong-key": ProviderConfig(kind: .anthropic, baseURL: provider.rootURL, apiKeyEnvironmentVariable: "TEST_WRONG_KEY"),
                     "azure": ProviderConfig(kind: .azureOpenAI, baseURL: provider.rootURL, apiKeyEnvironmentVariable: "TEST_AZURE_KEY"),
+                    "azure-wrong-key": ProviderConfig(kind: .azureOpenAI, baseURL: provider.rootURL, apiKeyEnvironmentVariable: "TEST_WRONG_KEY"),
                 ],
                 models: [
                     ModelMapping(name: "gpt-4o", provider: "openai"),
@@ -87,6 +89,7 @@ struct GatewayHarness: Sendable {
                     ModelMapping(name: "claude-haiku-4-5", provider: "anthropic"),
                     ModelMapping(name: "claude-wrong-key", provider: "anthropic-wrong-key"),
                     ModelMapping(name: "azure-gpt", provider: "azure", upstreamModel: "gpt4o-deployment"),
+                    ModelMapping(name: "azure-wrong-key", provider: "azure-wrong-key", upstreamModel: "gpt4o-deployment"),
                 ],
                 budgetsDirectory: dataDirectory + "/budgets",
                 routesDirectory: dataDirectory + "/routes"

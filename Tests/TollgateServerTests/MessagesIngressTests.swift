@@ -126,6 +126,14 @@ import TollgateTestSupport
             #expect(wrongKey.status == 502 && Self.anthropicError(wrongKey)?.type == "api_error")
             #expect(!wrongKey.text.contains(GatewayHarness.wrongProviderKey))
 
+            // Provider text that quotes the provider key reaches the client redacted.
+            gateway.provider.setBehavior(
+                .error(status: 400, type: "invalid_request_error", code: nil, message: "key \(gateway.provider.apiKey) may not do that"),
+                forModel: "claude-sonnet-4-5"
+            )
+            let quoted = try await gateway.messages(Self.hello)
+            #expect(quoted.status == 400 && Self.anthropicError(quoted)?.message == "key <redacted> may not do that")
+
             // The chat path still answers in OpenAI's shape.
             let chat = try await gateway.http.send("POST", "/v1/chat/completions", body: Data("{}".utf8))
             #expect(chat.status == 401 && chat.errorField.code == "missing_api_key")
