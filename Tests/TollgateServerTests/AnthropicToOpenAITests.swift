@@ -121,6 +121,7 @@ import TollgateTestSupport
 
             let message = try await gateway.messages(#"{"model":"azure-gpt","max_tokens":32,"stream":true,"messages":[{"role":"user","content":"hi azure"}]}"#)
             #expect(AnthropicStreamText.text(sseEvents(message.text)) == "Echo: hi azure")
+            #expect(!message.text.contains("gpt4o-deployment"), "the deployment name is the operator's detail")
             #expect(gateway.provider.received.last?.path == "/openai/deployments/gpt4o-deployment/chat/completions")
 
             let wrongKey = try await gateway.messages(#"{"model":"azure-wrong-key","max_tokens":32,"messages":[{"role":"user","content":"hi"}]}"#)

@@ -31,7 +31,8 @@ struct UpstreamPlan: Sendable {
     var maxOutputTokens: Int?
     /// Client headers forwarded to the provider (`anthropic-beta` to Anthropic).
     var extraHeaders: [(name: String, value: String)] = []
-    /// The model name translated answers report (the provider's name for it).
+    /// The model name translated answers report: the provider's name for it, except that an
+    /// Azure deployment name (an internal detail) is reported as the model the client knows.
     var reportedModel: String
 
     /// - Parameters:
@@ -42,6 +43,7 @@ struct UpstreamPlan: Sendable {
         translation: TranslationConfig, logger: Logger
     ) throws(GatewayError) -> UpstreamPlan {
         let model = resolved.upstreamModel
+        let reportedModel = provider.config.kind == .azureOpenAI ? resolved.model : model
         switch ingress.payload {
         case .openAI(var chat):
             var changed = false
@@ -64,7 +66,7 @@ struct UpstreamPlan: Sendable {
                     endpoint: .messages, body: try RequestBody.encode(translated.request),
                     answer: .anthropicToOpenAI(includeUsage: chat.includesStreamUsage, jsonResponseTool: translated.jsonResponseTool),
                     maxOutputTokens: translated.request.maxTokens, extraHeaders: Self.anthropicHeaders(ingress),
-                    reportedModel: model
+                    reportedModel: reportedModel
                 )
             }
             // A stream is priced from its usage chunk: ask for it, and hide it again from a
@@ -77,7 +79,7 @@ struct UpstreamPlan: Sendable {
             return UpstreamPlan(
                 endpoint: .chatCompletions, body: changed ? try RequestBody.encode(chat) : ingress.body,
                 answer: .openAIPassthrough(clientWantsUsage: clientWantsUsage), maxOutputTokens: chat.outputTokenLimit,
-                reportedModel: model
+                reportedModel: reportedModel
             )
 
         case .anthropic(var message):
@@ -94,14 +96,14 @@ struct UpstreamPlan: Sendable {
                 return UpstreamPlan(
                     endpoint: .messages, body: changed ? try RequestBody.encode(message) : ingress.body,
                     answer: .anthropicPassthrough, maxOutputTokens: message.maxTokens,
-                    extraHeaders: Self.anthropicHeaders(ingress), reportedModel: model
+                    extraHeaders: Self.anthropicHeaders(ingress), reportedModel: reportedModel
                 )
             }
             let translated = try message.chatCompletionRequest(options: Self.options(translation, provider))
             Self.log(translated, logger: logger)
             return UpstreamPlan(
                 endpoint: .chatCompletions, body: try RequestBody.encode(translated.request), answer: .openAIToAnthropic,
-                maxOutputTokens: translated.request.outputTokenLimit, reportedModel: model
+                maxOutputTokens: translated.request.outputTokenLimit, reportedModel: reportedModel
             )
         }
     }
