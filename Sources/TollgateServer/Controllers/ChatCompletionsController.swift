@@ -48,8 +48,12 @@ struct ChatCompletionsController {
         let provider = target.provider
         // From here on the observation accounts for the request however it ends.
         let observation = RequestObservation(
-            metrics: self.gateway.metrics, costs: costs, route: decision.route, model: resolved.metricLabel, start: start,
-            onFinish: target.release
+            metrics: self.gateway.metrics, costs: costs, ledger: self.gateway.ledger,
+            context: LedgerContext(
+                requestID: context.requestID, key: key, user: user ?? key.user, requestedModel: requestedModel,
+                servedModel: resolved.model, provider: provider.name, stream: completion.isStreaming
+            ),
+            route: decision.route, model: resolved.metricLabel, start: start, onFinish: target.release
         )
 
         var logger = context.logger
@@ -91,7 +95,7 @@ struct ChatCompletionsController {
             observation.admitted(ticket)
             if changed { upstreamBody = try RequestBody.encode(completion) }
         } catch {
-            observation.finish(status: error.status)
+            observation.finish(failing: error)
             throw error
         }
 
@@ -102,7 +106,7 @@ struct ChatCompletionsController {
         do {
             upstream = try await exchange.send(path: "/chat/completions", body: upstreamBody)
         } catch {
-            observation.finish(status: error.status)
+            observation.finish(failing: error)
             throw error
         }
         observation.upstreamResponded(status: upstream.status)
@@ -111,7 +115,7 @@ struct ChatCompletionsController {
 
         guard (200..<300).contains(upstream.status) else {
             var error = await exchange.mapErrorResponse(upstream)
-            observation.finish(status: error.status)
+            observation.finish(failing: error)
             error.headers += headers.filter { $0.name.canonicalName.hasPrefix("x-ratelimit") }.map { ($0.name.canonicalName, $0.value) }
             return error.response(format: .openAI)
         }
@@ -120,7 +124,7 @@ struct ChatCompletionsController {
             do {
                 answer = try await exchange.collect(upstream)
             } catch {
-                observation.finish(status: error.status)
+                observation.finish(failing: error)
                 throw error
             }
             observation.record(usage: TokenUsage.fromOpenAIBody(answer))
