@@ -68,7 +68,7 @@ import TollgateTestSupport
             let events = sseEvents(streamed.text)
             let inputs = AnthropicStreamText.toolInputs(events)
             #expect(inputs.count == 2)
-            #expect(try JSONValue.parse(inputs[0]) == JSONValue.parse(OpenAIToAnthropicTests.weather[0].arguments))
+            #expect(sameJSON(inputs[0], OpenAIToAnthropicTests.weather[0].arguments))
             #expect(streamed.text.components(separatedBy: "input_json_delta").count - 1 >= 8)
             #expect(streamed.text.contains(#""stop_reason":"tool_use""#))
 

@@ -71,7 +71,7 @@ import TollgateTestSupport
             #expect(events.first?.name == "message_start" && events.last?.name == "message_stop")
             let inputs = AnthropicStreamText.toolInputs(events)
             #expect(inputs.count == 2)
-            #expect(try JSONValue.parse(inputs[0]) == JSONValue.parse(OpenAIToAnthropicTests.weather[0].arguments))
+            #expect(sameJSON(inputs[0], OpenAIToAnthropicTests.weather[0].arguments))
         }
     }
 

@@ -83,7 +83,7 @@ import TollgateTestSupport
             #expect(calls.count == 2)
             let first = try #require(calls.first?["function"] as? [String: Any])
             #expect(first["name"] as? String == "get_weather")
-            #expect(try JSONValue.parse(first["arguments"] as? String) == JSONValue.parse(Self.weather[0].arguments))
+            #expect(sameJSON(first["arguments"] as? String, Self.weather[0].arguments))
             let sentTools = try #require(gateway.provider.received.last?.json?["tools"] as? [[String: Any]])
             #expect(sentTools.first?["name"] as? String == "get_weather" && sentTools.first?["input_schema"] != nil)
 
@@ -91,7 +91,7 @@ import TollgateTestSupport
             let chunks = ssePayloads(streamed.text).dropLast().compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             let arguments = OpenAIStreamText.toolArguments(chunks)
             #expect(arguments.count == 2)
-            #expect(try JSONValue.parse(arguments[1]) == JSONValue.parse(Self.weather[1].arguments))
+            #expect(sameJSON(arguments[1], Self.weather[1].arguments))
             #expect(OpenAIStreamText.argumentDeltaCount(chunks) >= 8, "arguments arrive as several deltas")
             #expect(streamed.text.contains(#""finish_reason":"tool_calls""#))
 
@@ -177,10 +177,25 @@ enum OpenAIStreamText {
     }
 }
 
-extension JSONValue {
-    /// Parses JSON text (test helper; nil text is JSON null).
-    static func parse(_ text: String?) throws -> JSONValue {
-        guard let text else { return .null }
-        return try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+/// Whether two JSON texts hold the same value, whatever their key order (providers and the
+/// fake serialise objects in any order).
+func sameJSON(_ lhs: String?, _ rhs: String?) -> Bool {
+    guard let lhs, let rhs,
+        let left = try? JSONSerialization.jsonObject(with: Data(lhs.utf8), options: [.fragmentsAllowed]),
+        let right = try? JSONSerialization.jsonObject(with: Data(rhs.utf8), options: [.fragmentsAllowed])
+    else { return false }
+    return sameJSONValue(left, right)
+}
+
+private func sameJSONValue(_ lhs: Any, _ rhs: Any) -> Bool {
+    switch (lhs, rhs) {
+    case (let left as [String: Any], let right as [String: Any]):
+        left.count == right.count && left.allSatisfy { key, value in right[key].map { sameJSONValue(value, $0) } ?? false }
+    case (let left as [Any], let right as [Any]):
+        left.count == right.count && zip(left, right).allSatisfy { sameJSONValue($0, $1) }
+    case (let left as String, let right as String): left == right
+    case (let left as NSNumber, let right as NSNumber): left == right
+    case (is NSNull, is NSNull): true
+    default: false
     }
 }

@@ -17,6 +17,7 @@ struct HealthController {
             await self.ready()
         }
         router.get("/metrics") { _, _ in
+            self.gateway.metrics.recordLedger(self.gateway.ledger)
             var bytes: [UInt8] = []
             bytes.reserveCapacity(16 << 10)
             self.registry.emit(into: &bytes)
@@ -36,6 +37,13 @@ struct HealthController {
         var buffer = ByteBuffer(string: #"{"status":"#)
         var checks = ByteBuffer(string: #","stores":{"key_store":"#)
         if (try? await self.gateway.keyStore.ping()) != nil {
+            checks.writeString(#""ok""#)
+        } else {
+            storesReady = false
+            checks.writeString(#""unreachable""#)
+        }
+        checks.writeString(#","ledger":"#)
+        if (try? await self.gateway.ledgerDatabase.ping()) != nil {
             checks.writeString(#""ok""#)
         } else {
             storesReady = false

@@ -42,8 +42,12 @@ struct ProxyPipeline {
         let provider = target.provider
         // From here on the observation accounts for the request however it ends.
         let observation = RequestObservation(
-            metrics: self.gateway.metrics, costs: costs, route: decision.route, model: resolved.metricLabel, start: start,
-            onFinish: target.release
+            metrics: self.gateway.metrics, costs: costs, ledger: self.gateway.ledger,
+            context: LedgerContext(
+                requestID: context.requestID, key: key, user: user ?? key.user, requestedModel: requestedModel,
+                servedModel: resolved.model, provider: provider.name, stream: ingress.isStreaming
+            ),
+            route: decision.route, model: resolved.metricLabel, start: start, onFinish: target.release
         )
 
         var logger = context.logger
@@ -66,7 +70,7 @@ struct ProxyPipeline {
             )
             observation.admitted(ticket)
         } catch {
-            observation.finish(status: error.status)
+            observation.finish(failing: error)
             throw error
         }
 
@@ -77,7 +81,7 @@ struct ProxyPipeline {
         do {
             upstream = try await exchange.send(plan.endpoint, body: plan.body, extraHeaders: plan.extraHeaders)
         } catch {
-            observation.finish(status: error.status)
+            observation.finish(failing: error)
             throw error
         }
         observation.upstreamResponded(status: upstream.status)
@@ -86,7 +90,7 @@ struct ProxyPipeline {
 
         guard (200..<300).contains(upstream.status) else {
             var error = await exchange.mapErrorResponse(upstream)
-            observation.finish(status: error.status)
+            observation.finish(failing: error)
             error.headers += headers.filter { $0.name.canonicalName.hasPrefix("x-ratelimit") }.map { ($0.name.canonicalName, $0.value) }
             return error.response(format: ingress.format, requestID: context.requestID)
         }
@@ -95,7 +99,7 @@ struct ProxyPipeline {
             do {
                 answer = try plan.clientAnswer(try await exchange.collect(upstream))
             } catch {
-                observation.finish(status: error.status)
+                observation.finish(failing: error)
                 throw error
             }
             observation.record(usage: answer.usage)
