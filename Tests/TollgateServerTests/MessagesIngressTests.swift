@@ -140,6 +140,27 @@ import TollgateTestSupport
         }
     }
 
+    @Test func ledgerRowsForBothUpstreams() async throws {
+        try await GatewayHarness.run { gateway in
+            let claude = try await gateway.messages(
+                #"{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"metadata":{"user_id":"hana"},"messages":[{"role":"user","content":"hi"}]}"#
+            )
+            let gpt = try await gateway.messages(#"{"model":"gpt-4o-mini","max_tokens":64,"messages":[{"role":"user","content":"hi"}]}"#)
+            let refused = try await gateway.messages(#"{"model":"gpt-4o-mini","max_tokens":64,"top_k":3,"messages":[{"role":"user","content":"hi"}]}"#)
+            #expect(claude.status == 200 && gpt.status == 200 && refused.status == 400)
+
+            let rows = try await LedgerTests.rows(in: gateway, count: 3)
+            let streamed = try #require(rows.first { $0.requestID == claude.header("X-Tollgate-Request-Id") })
+            #expect(streamed.provider == "anthropic" && streamed.user == "hana" && streamed.stream)
+            #expect(streamed.outputTokens > 0 && streamed.costNanodollars > 0)
+            let translated = try #require(rows.first { $0.requestID == gpt.header("X-Tollgate-Request-Id") })
+            #expect(translated.provider == "openai" && translated.servedModel == "gpt-4o-mini" && translated.inputTokens > 0)
+            #expect(USD(nanos: translated.costNanodollars).description == gpt.header("X-Tollgate-Cost-USD"))
+            let unsupported = try #require(rows.first { $0.requestID == refused.header("X-Tollgate-Request-Id") })
+            #expect(unsupported.httpStatus == 400 && unsupported.errorCode == "unsupported_parameter" && unsupported.costNanodollars == 0)
+        }
+    }
+
     @Test func budgetExceededIsAnAnthropicRateLimitError() async throws {
         try await GatewayHarness.run(keyLimits: (rpm: nil, tpm: nil, maxConcurrent: nil, dailyBudgetUSD: 0.000001)) { gateway in
             let reply = try await gateway.messages(Self.hello)
