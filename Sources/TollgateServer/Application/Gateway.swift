@@ -93,9 +93,7 @@ public final class Gateway: Sendable {
     /// are taken in the limits file's default zone.
     static func seedTodaysSpend(into store: InProcessQuotaStore, from ledger: LedgerDatabase, limits: LimitsConfig, logger: Logger) {
         let day = BudgetDay(containing: Date(), in: limits.timeZone)
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = limits.timeZone
-        let start = calendar.startOfDay(for: Date())
+        let start = day.startsAt
         do {
             let rows = try ledger.spend(sinceMs: Int64(start.timeIntervalSince1970 * 1000))
             var seeded: [String: USD] = [:]
