@@ -160,7 +160,7 @@ struct EmbeddingsController {
         }
         let tokens = batch.totalTokens
         buffer.writeString(#"],"model":"#)
-        buffer.writeJSONString(request.model)
+        buffer.writeJSONQuoted(request.model)
         buffer.writeString(#","usage":{"prompt_tokens":\#(tokens),"total_tokens":\#(tokens)}}"#)
         return Response(
             status: .ok,

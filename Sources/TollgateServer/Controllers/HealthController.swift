@@ -61,11 +61,11 @@ struct HealthController {
         checks.writeString(#"},"providers":{"#)
         for (index, provider) in self.gateway.providers.availability.enumerated() {
             if index > 0 { checks.writeString(",") }
-            checks.writeJSONString(provider.name)
+            checks.writeJSONQuoted(provider.name)
             checks.writeString(#":{"available":"#)
             if let reason = provider.unavailableReason {
                 checks.writeString(#"false,"reason":"#)
-                checks.writeJSONString(reason)
+                checks.writeJSONQuoted(reason)
             } else {
                 checks.writeString("true")
             }
@@ -74,7 +74,7 @@ struct HealthController {
         checks.writeString(#"},"embeddings":{"available":"#)
         if let reason = self.gateway.embedder.unavailableReason {
             checks.writeString(#"false,"reason":"#)
-            checks.writeJSONString(reason)
+            checks.writeJSONQuoted(reason)
         } else {
             checks.writeString("true")
         }

@@ -35,9 +35,9 @@ struct ModelsController {
         buffer.writeString("]")
         if anthropic {
             buffer.writeString(#","has_more":false,"first_id":"#)
-            if let first = models.first { buffer.writeJSONString(first.id) } else { buffer.writeString("null") }
+            if let first = models.first { buffer.writeJSONQuoted(first.id) } else { buffer.writeString("null") }
             buffer.writeString(#","last_id":"#)
-            if let last = models.last { buffer.writeJSONString(last.id) } else { buffer.writeString("null") }
+            if let last = models.last { buffer.writeJSONQuoted(last.id) } else { buffer.writeString("null") }
         }
         buffer.writeString("}")
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
@@ -94,16 +94,16 @@ struct ModelsController {
     static func write(_ model: ListedModel, anthropic: Bool = false, into buffer: inout ByteBuffer) {
         if anthropic {
             buffer.writeString(#"{"type":"model","id":"#)
-            buffer.writeJSONString(model.id)
+            buffer.writeJSONQuoted(model.id)
             buffer.writeString(#","display_name":"#)
-            buffer.writeJSONString(model.id)
+            buffer.writeJSONQuoted(model.id)
             buffer.writeString(#","created_at":"1970-01-01T00:00:00Z"}"#)
             return
         }
         buffer.writeString(#"{"id":"#)
-        buffer.writeJSONString(model.id)
+        buffer.writeJSONQuoted(model.id)
         buffer.writeString(#","object":"model","created":0,"owned_by":"#)
-        buffer.writeJSONString(model.ownedBy)
+        buffer.writeJSONQuoted(model.ownedBy)
         buffer.writeString("}")
     }
 }

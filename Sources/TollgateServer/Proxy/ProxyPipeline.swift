@@ -91,7 +91,9 @@ struct ProxyPipeline {
         guard (200..<300).contains(upstream.status) else {
             var error = await exchange.mapErrorResponse(upstream)
             observation.finish(failing: error)
-            error.headers += headers.filter { $0.name.canonicalName.hasPrefix("x-ratelimit") }.map { ($0.name.canonicalName, $0.value) }
+            // The provider answered nothing billable: the cost is zero, and says so.
+            headers[.tollgateCostUSD] = observation.cost.description
+            error.headers += headers.map { ($0.name.canonicalName, $0.value) }
             return error.response(format: ingress.format, requestID: context.requestID)
         }
         guard ingress.isStreaming else {
