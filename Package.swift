@@ -32,11 +32,15 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
 
+        .target(name: "CTollgateThreads"),
+
         // MARK: Libraries
+        .target(name: "TollgateThreads", dependencies: ["CTollgateThreads"], swiftSettings: swiftSettings),
         .target(
             name: "TollgateUpstream",
             dependencies: [
                 "CCurl",
+                "TollgateThreads",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -48,6 +52,7 @@ let package = Package(
             name: "TollgateRedis",
             dependencies: [
                 "CHiredis",
+                "TollgateThreads",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

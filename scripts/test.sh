@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: the Swift test suite (unit and live-server tests against the fake
-# provider), then the official OpenAI Python SDK against a live gateway.
+# provider), then the official OpenAI and Anthropic Python SDKs against a live gateway.
 # Needs the system libraries from scripts/setup.sh; fetches the embedding model and the
 # tokenizer rank files if missing.
 set -euo pipefail

@@ -63,14 +63,6 @@ static inline CURLMcode tg_curl_multi_setopt_long(CURLM *multi, CURLMoption opti
 
 // MARK: - Loop thread
 
-#if defined(__linux__)
-#include <sys/prctl.h>
-/// Names the calling thread (shown by top -H, perf, gdb). Glibc's pthread_setname_np is
-/// not visible to Swift without _GNU_SOURCE, and prctl is variadic.
-static inline void tg_set_current_thread_name(const char *name) {
-    prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
-}
-#endif
 
 // MARK: - CURLMsg
 

@@ -5,8 +5,6 @@
 // reader and RESP2 reply types are used, which the two share.
 #include <hiredis/hiredis.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <pthread.h>
 
 // MARK: - Constants (macros Swift may not import)
 
@@ -38,23 +36,5 @@ static inline int tg_redis_set_nonblocking(redisContext *context) {
 
 // MARK: - Loop thread
 
-/// Blocks SIGPIPE on the calling thread: hiredis writes with write(2), which raises
-/// SIGPIPE (killing the process by default) when the server closed the connection. With
-/// the signal blocked the write fails with EPIPE instead, and nothing else changes for
-/// the rest of the process.
-static inline void tg_redis_block_sigpipe(void) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-}
-
-#if defined(__linux__)
-#include <sys/prctl.h>
-/// Names the calling thread (shown by top -H, perf, gdb). prctl is variadic.
-static inline void tg_redis_set_thread_name(const char *name) {
-    prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
-}
-#endif
 
 #endif

@@ -34,6 +34,41 @@ import Testing
         #expect(registry.resolve(model: "text-embedding-3-small")?.kind == .embedding)
         #expect(registry.resolve(model: "llama-3") == nil)
         #expect(registry.providers["openai"]?.unavailableReason?.contains("OPENAI_API_KEY") == true)
+        for model in ["claude-opus-4-5", "claude-sonnet-4-5-20250929", "claude-haiku-4-5", "claude-opus-4-1", "claude-sonnet-4-7"] {
+            #expect(registry.resolve(model: model)?.providerName == "anthropic", "\(model)")
+        }
+        #expect(config.providers["anthropic"]?.kind == .anthropic)
+        #expect(config.providers["anthropic"]?.baseURL == "https://api.anthropic.com")
+        #expect(registry.providers["anthropic"]?.unavailableReason?.contains("ANTHROPIC_API_KEY") == true)
+        #expect(config.translation == TranslationConfig(dropUnsupported: false, defaultMaxTokens: 4096))
+    }
+
+    @Test func providerKindsAndTranslationSettings() throws {
+        let yaml = """
+            providers:
+              claude: { kind: anthropic, base_url: "http://127.0.0.1:9/", api_key_env: K, anthropic_version: "2024-01-01" }
+              azure: { kind: azure-openai, base_url: "https://res.openai.azure.com", api_key_env: K, api_version: "2025-01-01-preview" }
+            translation: { drop_unsupported: true, default_max_tokens: 1000 }
+            """
+        let config = try ConfigLoader.decode(GatewayConfig.self, yaml: yaml, file: "t.yaml", environment: [:])
+        #expect(config.providers["claude"]?.anthropicVersion == "2024-01-01")
+        #expect(config.providers["claude"]?.baseURL == "http://127.0.0.1:9")
+        #expect(config.providers["azure"]?.apiVersion == "2025-01-01-preview")
+        #expect(config.translation == TranslationConfig(dropUnsupported: true, defaultMaxTokens: 1000))
+
+        let withV1 = "providers:\n  claude: { kind: anthropic, base_url: \"https://api.anthropic.com/v1\" }\n"
+        let v1Error = try #require(throws: ConfigError.self) {
+            try ConfigLoader.decode(GatewayConfig.self, yaml: withV1, file: "t.yaml", environment: [:])
+        }
+        #expect(v1Error.key == "providers.claude.base_url")
+        let wrongKind = "providers:\n  o: { kind: openai, base_url: \"https://a/v1\", api_version: \"x\" }\n"
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.decode(GatewayConfig.self, yaml: wrongKind, file: "t.yaml", environment: [:])
+        }
+        let embeddings = "providers:\n  c: { kind: anthropic, base_url: \"https://a\" }\nmodels:\n  - { name: e, provider: c, kind: embedding }\n"
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.decode(GatewayConfig.self, yaml: embeddings, file: "t.yaml", environment: [:])
+        }
     }
 
     @Test func unknownKeyNamesFileLineAndKey() {

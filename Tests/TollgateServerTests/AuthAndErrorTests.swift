@@ -85,6 +85,9 @@ import TollgateTestSupport
             #expect(limited.header("Retry-After") == "7")
             #expect(limited.errorField.code == "rate_limit_exceeded")
             #expect(limited.errorField.message?.contains("org-fake") == false)
+            // Still a proxied response: it says where it went and that it cost nothing.
+            #expect(limited.header("X-Tollgate-Model") == "gpt-4o" && limited.header("X-Tollgate-Route") != nil)
+            #expect(limited.header("X-Tollgate-Cost-USD") == "0.000000")
 
             gateway.provider.setBehavior(.error(status: 401, type: "invalid_request_error", code: "invalid_api_key", message: "Incorrect API key provided: \(gateway.provider.apiKey)"), forModel: "gpt-4o")
             let auth = try await gateway.chat(hello)

@@ -47,7 +47,15 @@ struct GatewayHarness: Sendable {
           "gpt-5*": { input: 1.25, cached_input: 0.125, output: 10.00 }
           "gpt-4.1*": { input: 2.00, cached_input: 0.50, output: 8.00 }
           local/all-MiniLM-L6-v2: { free: true }
+          claude-sonnet-4-5: { input: 3.00, cached_input: 0.30, cache_write: 3.75, output: 15.00 }
+          claude-haiku-4-5: { input: 1.00, cached_input: 0.10, cache_write: 1.25, output: 5.00 }
+          claude-wrong-key: { input: 1, output: 1 }
+          azure-gpt: { input: 2.50, cached_input: 1.25, output: 10.00 }
+          azure-wrong-key: { input: 1, output: 1 }
         """
+
+    /// The provider key the `*-wrong-key` providers send (the fake provider refuses it).
+    static let wrongProviderKey = "sk-wrong-provider-key-42424242"
 
     static func run(
         localEmbeddings: Bool = false,
@@ -64,6 +72,10 @@ struct GatewayHarness: Sendable {
                 providers: [
                     "openai": ProviderConfig(baseURL: provider.baseURL, apiKeyEnvironmentVariable: "TEST_OPENAI_KEY"),
                     "keyless": ProviderConfig(baseURL: provider.baseURL, apiKeyEnvironmentVariable: "TEST_UNSET_KEY"),
+                    "anthropic": ProviderConfig(kind: .anthropic, baseURL: provider.rootURL, apiKeyEnvironmentVariable: "TEST_ANTHROPIC_KEY"),
+                    "anthropic-wrong-key": ProviderConfig(kind: .anthropic, baseURL: provider.rootURL, apiKeyEnvironmentVariable: "TEST_WRONG_KEY"),
+                    "azure": ProviderConfig(kind: .azureOpenAI, baseURL: provider.rootURL, apiKeyEnvironmentVariable: "TEST_AZURE_KEY"),
+                    "azure-wrong-key": ProviderConfig(kind: .azureOpenAI, baseURL: provider.rootURL, apiKeyEnvironmentVariable: "TEST_WRONG_KEY"),
                 ],
                 models: [
                     ModelMapping(name: "gpt-4o", provider: "openai"),
@@ -73,6 +85,11 @@ struct GatewayHarness: Sendable {
                     ModelMapping(name: "keyless-model", provider: "keyless"),
                     ModelMapping(pattern: "gpt-5*", provider: "openai"),
                     ModelMapping(pattern: "gpt-4.1*", provider: "openai"),
+                    ModelMapping(name: "claude-sonnet-4-5", provider: "anthropic"),
+                    ModelMapping(name: "claude-haiku-4-5", provider: "anthropic"),
+                    ModelMapping(name: "claude-wrong-key", provider: "anthropic-wrong-key"),
+                    ModelMapping(name: "azure-gpt", provider: "azure", upstreamModel: "gpt4o-deployment"),
+                    ModelMapping(name: "azure-wrong-key", provider: "azure-wrong-key", upstreamModel: "gpt4o-deployment"),
                 ],
                 budgetsDirectory: dataDirectory + "/budgets",
                 routesDirectory: dataDirectory + "/routes"
@@ -94,7 +111,11 @@ struct GatewayHarness: Sendable {
             var logger = Logger(label: "tollgate-test")
             logger.logLevel = .critical
             let client = UpstreamClient(logger: logger)
-            let options = ServeOptions(config: config, environment: ["TEST_OPENAI_KEY": provider.apiKey], host: "127.0.0.1", port: 0)
+            let environment = [
+                "TEST_OPENAI_KEY": provider.apiKey, "TEST_ANTHROPIC_KEY": provider.apiKey, "TEST_AZURE_KEY": provider.apiKey,
+                "TEST_WRONG_KEY": Self.wrongProviderKey,
+            ]
+            let options = ServeOptions(config: config, environment: environment, host: "127.0.0.1", port: 0)
             try await LiveServer.run(services: [client], { onPort in
                 try buildApplication(options, logger: logger, onServerRunning: onPort)
             }) { port, shutdown in
@@ -111,11 +132,29 @@ struct GatewayHarness: Sendable {
         }
     }
 
+    /// `POST /v1/messages` the way the Anthropic SDK sends it: the gateway key as `x-api-key`.
+    func messages(
+        _ json: String,
+        headers extra: [(name: String, value: String)] = []
+    ) async throws -> TestHTTPClient.Reply {
+        let headers = [("x-api-key", self.secret), ("anthropic-version", "2023-06-01"), ("Content-Type", "application/json")]
+        return try await self.http.send("POST", "/v1/messages", headers: headers + extra, body: Data(json.utf8))
+    }
+
     func chat(
         _ json: String,
         headers extra: [(name: String, value: String)] = []
     ) async throws -> TestHTTPClient.Reply {
         try await self.http.send("POST", "/v1/chat/completions", headers: self.auth + extra, body: Data(json.utf8))
+    }
+}
+
+/// Parses an SSE transcript into its events: the `event:` name (nil when absent) and the `data:` payload.
+func sseEvents(_ text: String) -> [(name: String?, data: String)] {
+    text.components(separatedBy: "\n\n").compactMap { event in
+        let lines = event.split(separator: "\n")
+        guard let data = lines.first(where: { $0.hasPrefix("data: ") }) else { return nil }
+        return (lines.first { $0.hasPrefix("event: ") }.map { String($0.dropFirst(7)) }, String(data.dropFirst(6)))
     }
 }
 

@@ -50,12 +50,25 @@ struct FakeAnswer {
     ///   - prompt: the text of the last user message.
     ///   - toolResult: the content of a tool result ending the conversation, if one does.
     ///   - maxTokens: the output cap to honour (words), if the format enforces it here.
+    ///   - offeredTools: the names of the tools the request offers. With the normal behavior, a
+    ///     prompt `call_tool: <text>` calls the first one with `{"location":"<text>"}`, and a
+    ///     conversation ending in a tool result gets "Tool said: <result>" (how the stand-alone
+    ///     fake, which tests cannot script, is asked for a tool loop).
     static func plan(
-        behavior: Behavior, prompt: String, toolResult: String?, promptTokens: Int, stream: Bool, maxTokens: Int? = nil
+        behavior: Behavior, prompt: String, toolResult: String?, promptTokens: Int, stream: Bool, maxTokens: Int? = nil,
+        offeredTools: [String] = []
     ) async throws -> Plan {
         var answer = FakeAnswer(text: "Echo: \(prompt)", promptTokens: promptTokens)
         switch behavior {
-        case .normal: break
+        case .normal:
+            if let toolResult, !offeredTools.isEmpty {
+                answer.text = "Tool said: \(toolResult)"
+            } else if prompt.hasPrefix("call_tool:"), let tool = offeredTools.first {
+                let location = prompt.dropFirst("call_tool:".count).trimmingCharacters(in: .whitespaces)
+                let arguments = try JSONSerialization.data(withJSONObject: ["location": location], options: [.sortedKeys])
+                answer.text = ""
+                answer.toolCalls = [FakeToolCall(name: tool, arguments: String(decoding: arguments, as: UTF8.self))]
+            }
         case .reply(let reply): answer.text = reply
         case .delay(let delay): try await Task.sleep(for: delay)
         case .error(let status, let type, let code, let message):

@@ -38,7 +38,8 @@ enum FakeAnthropicRoutes {
         let answer: FakeAnswer
         switch try await FakeAnswer.plan(
             behavior: provider.behavior(for: model), prompt: self.text(of: lastUser?["content"]), toolResult: toolResult,
-            promptTokens: promptTokens, stream: stream, maxTokens: maxTokens
+            promptTokens: promptTokens, stream: stream, maxTokens: maxTokens,
+            offeredTools: (json["tools"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         ) {
         case .answer(let planned): answer = planned
         case .error(let status, let type, _, let message): return self.error(status: status, type: type, message: message)

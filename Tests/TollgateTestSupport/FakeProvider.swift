@@ -6,7 +6,9 @@ import Synchronization
 
 /// A loopback stand-in for a model provider. It speaks the OpenAI wire format (chat
 /// completions plain and streamed, with `stream_options.include_usage`, tool calls,
-/// embeddings, models, error bodies) and the Anthropic Messages format (`POST /v1/messages`,
+/// embeddings, models, error bodies; the same chat completions as an Azure OpenAI deployment,
+/// `/openai/deployments/{deployment}/chat/completions?api-version=…` with `api-key`) and the
+/// Anthropic Messages format (`POST /v1/messages`,
 /// plain and streamed event by event like the real API, tool use, errors). Tests script it
 /// per model to be slow, fail, rate-limit, call tools or cut a stream, and read back what it
 /// received, headers included.
@@ -15,6 +17,8 @@ public final class FakeProvider: Sendable {
     public let apiKey: String
     public let port: Int
     public var baseURL: String { "http://127.0.0.1:\(self.port)/v1" }
+    /// The root, for providers whose base URL has no `/v1` (Anthropic, an Azure resource).
+    public var rootURL: String { "http://127.0.0.1:\(self.port)" }
 
     let state: Mutex<State>
 
@@ -100,6 +104,8 @@ public final class FakeProvider: Sendable {
 public struct ReceivedRequest: Sendable {
     public var method: String
     public var path: String
+    /// The query string, without `?` (empty when there is none).
+    public var query: String = ""
     /// Header values by lower-cased name.
     public var headers: [String: String]
     public var body: Data

@@ -10,6 +10,23 @@ enum FakeProviderRoutes {
         router.post("/v1/chat/completions") { request, context in
             try await self.chatCompletions(request, context: context, provider: provider())
         }
+        router.post("/openai/deployments/{deployment}/chat/completions") { request, context in
+            let provider = provider()
+            guard request.headers[HTTPField.Name("api-key")!] == provider.apiKey else {
+                let body = try await request.body.collect(upTo: 64 << 20)
+                provider.record(.init(request, body: body))
+                return self.error(
+                    status: 401, type: "invalid_request_error", code: "401",
+                    message: "Access denied due to invalid subscription key or wrong API endpoint."
+                )
+            }
+            guard request.uri.queryParameters.get("api-version") != nil else {
+                let body = try await request.body.collect(upTo: 64 << 20)
+                provider.record(.init(request, body: body))
+                return self.error(status: 404, type: "invalid_request_error", code: "404", message: "Resource not found")
+            }
+            return try await self.chatCompletions(request, context: context, provider: provider, deployment: context.parameters.get("deployment"))
+        }
         router.post("/v1/messages") { request, context in
             try await FakeAnthropicRoutes.messages(request, context: context, provider: provider())
         }
@@ -30,24 +47,32 @@ enum FakeProviderRoutes {
 
     // MARK: - Chat completions
 
-    static func chatCompletions(_ request: Request, context: BasicRequestContext, provider: FakeProvider) async throws -> Response {
+    /// `deployment`: served as an Azure deployment (the key was checked already; the
+    /// deployment names the model).
+    static func chatCompletions(
+        _ request: Request, context: BasicRequestContext, provider: FakeProvider, deployment: String? = nil
+    ) async throws -> Response {
         let body = try await request.body.collect(upTo: 64 << 20)
         let received = ReceivedRequest(request, body: body)
         provider.record(received)
-        if let denied = self.checkKey(request, provider: provider) { return denied }
-        guard let json = received.json, let model = json["model"] as? String, let messages = json["messages"] as? [[String: Any]] else {
+        if deployment == nil, let denied = self.checkKey(request, provider: provider) { return denied }
+        guard let json = received.json, let model = deployment ?? json["model"] as? String,
+            let messages = json["messages"] as? [[String: Any]]
+        else {
             return self.error(status: 400, type: "invalid_request_error", code: nil, message: "We could not parse the JSON body of your request.")
         }
         let stream = json["stream"] as? Bool ?? false
         let includeUsage = (json["stream_options"] as? [String: Any])?["include_usage"] as? Bool ?? false
         let lastUser = messages.last(where: { $0["role"] as? String == "user" })
-        let prompt = (lastUser?["content"] as? String) ?? ""
-        let promptTokens = messages.reduce(0) { $0 + self.countTokens(($1["content"] as? String) ?? "") + 4 }
-        let toolResult = messages.last?["role"] as? String == "tool" ? (messages.last?["content"] as? String ?? "") : nil
+        // Content is a string or content parts (what a translated Anthropic request may send).
+        let prompt = FakeAnthropicRoutes.text(of: lastUser?["content"])
+        let promptTokens = messages.reduce(0) { $0 + self.countTokens(FakeAnthropicRoutes.text(of: $1["content"])) + 4 }
+        let toolResult = messages.last?["role"] as? String == "tool" ? FakeAnthropicRoutes.text(of: messages.last?["content"]) : nil
 
         let answer: FakeAnswer
         switch try await FakeAnswer.plan(
-            behavior: provider.behavior(for: model), prompt: prompt, toolResult: toolResult, promptTokens: promptTokens, stream: stream
+            behavior: provider.behavior(for: model), prompt: prompt, toolResult: toolResult, promptTokens: promptTokens, stream: stream,
+            offeredTools: (json["tools"] as? [[String: Any]] ?? []).compactMap { ($0["function"] as? [String: Any])?["name"] as? String }
         ) {
         case .answer(let planned): answer = planned
         case .error(let status, let type, let code, let message):
@@ -242,6 +267,9 @@ extension ReceivedRequest {
     init(_ request: Request, body: ByteBuffer) {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
-        self.init(method: request.method.rawValue, path: request.uri.path, headers: headers, body: Data(body.readableBytesView))
+        self.init(
+            method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "", headers: headers,
+            body: Data(body.readableBytesView)
+        )
     }
 }

@@ -117,7 +117,7 @@ struct UpstreamFailureTests {
                 var firstChunk: String?
                 let error = await thrownError {
                     let response = try await client.execute(
-                        UpstreamRequest(url: server.url("/"), timeouts: .init(idle: .seconds(3)))
+                        UpstreamRequest(url: server.url("/"), timeouts: .init(idle: .seconds(8)))
                     )
                     var iterator = response.body.makeAsyncIterator()
                     firstChunk = try await iterator.next().map { String(buffer: $0) }

@@ -1,8 +1,10 @@
-"""Drives a live Tollgate with the official OpenAI Python SDK.
+"""Drives a live Tollgate with the official OpenAI Python SDK, against an OpenAI upstream
+(gpt-4o-mini) and an Anthropic upstream (claude-sonnet-4-5, translated both ways).
 
 Usage: python openai_sdk_test.py BASE_URL GATEWAY_KEY
 Prints one line per check and a closing 'N passed, N failed' line; exits 1 on any failure.
 """
+import json
 import sys
 import traceback
 
@@ -120,6 +122,90 @@ def _():
         client.chat.completions.create(model="gpt-4o-mini", messages=[])
     except openai.BadRequestError as error:
         assert error.param == "messages", error.body
+    else:
+        raise AssertionError("expected BadRequestError")
+
+
+CLAUDE = "claude-sonnet-4-5"
+TOOLS = [{
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather for a place",
+        "parameters": {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]},
+    },
+}]
+
+
+@check("anthropic upstream: chat completion")
+def _():
+    raw = client.chat.completions.with_raw_response.create(
+        model=CLAUDE, messages=[{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello claude"}]
+    )
+    completion = raw.parse()
+    assert completion.choices[0].message.content == "Echo: hello claude", completion
+    assert completion.choices[0].finish_reason == "stop"
+    assert completion.usage.prompt_tokens > 0 and completion.usage.completion_tokens > 0
+    assert raw.headers["x-tollgate-model"] == CLAUDE
+    assert float(raw.headers["x-tollgate-cost-usd"]) > 0
+
+
+@check("anthropic upstream: stream with usage")
+def _():
+    stream = client.chat.completions.create(
+        model=CLAUDE, messages=[{"role": "user", "content": "stream from claude"}], stream=True,
+        stream_options={"include_usage": True},
+    )
+    text, usage, finish = "", None, None
+    for chunk in stream:
+        if chunk.choices:
+            text += chunk.choices[0].delta.content or ""
+            finish = chunk.choices[0].finish_reason or finish
+        if chunk.usage:
+            usage = chunk.usage
+    assert text == "Echo: stream from claude", text
+    assert finish == "stop"
+    assert usage is not None and usage.completion_tokens > 0
+
+
+@check("anthropic upstream: tool calls round trip")
+def _():
+    messages = [{"role": "user", "content": "call_tool: Paris"}]
+    first = client.chat.completions.create(model=CLAUDE, messages=messages, tools=TOOLS)
+    choice = first.choices[0]
+    assert choice.finish_reason == "tool_calls", choice
+    call = choice.message.tool_calls[0]
+    assert call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"location": "Paris"}
+    messages += [choice.message.model_dump(exclude_none=True),
+                 {"role": "tool", "tool_call_id": call.id, "content": "14 degrees"}]
+    second = client.chat.completions.create(model=CLAUDE, messages=messages, tools=TOOLS)
+    assert second.choices[0].message.content == "Tool said: 14 degrees", second
+
+
+@check("anthropic upstream: streamed tool call arguments")
+def _():
+    stream = client.chat.completions.create(
+        model=CLAUDE, messages=[{"role": "user", "content": "call_tool: Bogotá"}], tools=TOOLS, stream=True
+    )
+    name, arguments, finish = None, "", None
+    for chunk in stream:
+        if not chunk.choices:
+            continue
+        for call in chunk.choices[0].delta.tool_calls or []:
+            name = call.function.name or name
+            arguments += call.function.arguments or ""
+        finish = chunk.choices[0].finish_reason or finish
+    assert name == "get_weather" and finish == "tool_calls"
+    assert json.loads(arguments) == {"location": "Bogotá"}, arguments
+
+
+@check("anthropic upstream: unsupported parameter is BadRequestError naming it")
+def _():
+    try:
+        client.chat.completions.create(model=CLAUDE, messages=[{"role": "user", "content": "x"}], seed=7)
+    except openai.BadRequestError as error:
+        assert error.param == "seed" and error.code == "unsupported_parameter", error.body
     else:
         raise AssertionError("expected BadRequestError")
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the official OpenAI Python SDK against a live gateway in front of the fake provider.
+# Runs the official OpenAI and Anthropic Python SDKs against a live gateway in front of the
+# fake provider, which plays both an OpenAI-compatible and an Anthropic upstream.
 # Expects a debug build (swift build) to exist; creates its own venv, data dir and key.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -9,7 +10,7 @@ venv="$root/.build/sdk-venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check 'openai>=1.50,<3'
+"$venv/bin/pip" install --quiet --disable-pip-version-check 'openai>=1.50,<3' 'anthropic>=0.40,<1'
 
 work="$(mktemp -d)"
 pids=()
@@ -29,13 +30,20 @@ provider_port="$(sed -n 's/^port=//p' "$work/provider.out")"
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 export OPENAI_BASE_URL="http://127.0.0.1:$provider_port/v1" OPENAI_API_KEY="$provider_key" TOLLGATE_DATA_DIR="$work/data"
+export ANTHROPIC_BASE_URL="http://127.0.0.1:$provider_port" ANTHROPIC_API_KEY="$provider_key"
 secret="$("$bin/tollgate" keys create --name sdk-integration | tail -n 1)"
 "$bin/tollgate" serve --port "$port" > "$work/gateway.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health/live" >/dev/null 2>&1 && break; sleep 0.1; done
 
 status=0
-"$venv/bin/python" scripts/integration/openai_sdk_test.py "http://127.0.0.1:$port/v1" "$secret" || status=$?
+echo "--- OpenAI SDK"
+"$venv/bin/python" scripts/integration/openai_sdk_test.py "http://127.0.0.1:$port/v1" "$secret" | tee "$work/openai.out" || status=1
+echo "--- Anthropic SDK"
+"$venv/bin/python" scripts/integration/anthropic_sdk_test.py "http://127.0.0.1:$port" "$secret" | tee "$work/anthropic.out" || status=1
+# One total over both SDKs.
+cat "$work/openai.out" "$work/anthropic.out" | awk '/^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 } END { print "--- both SDKs: " p " passed, " f " failed" }'
+
 if grep -q "$provider_key" "$work/gateway.log"; then
   echo "FAIL the provider key appeared in the gateway log"; status=1
 fi

@@ -13,6 +13,7 @@ public struct GatewayConfig: Sendable, Equatable {
     public var embeddings: EmbeddingsConfig
     public var budgetsDirectory: String
     public var routesDirectory: String
+    public var translation: TranslationConfig
     /// The request ledger (`ledger:`).
     public var ledger: LedgerConfig
     /// The zone the gateway's days are counted in (reports, daily budgets, routing's
@@ -30,6 +31,7 @@ public struct GatewayConfig: Sendable, Equatable {
         embeddings: EmbeddingsConfig = .init(),
         budgetsDirectory: String = "budgets",
         routesDirectory: String = "routes",
+        translation: TranslationConfig = .init(),
         ledger: LedgerConfig = .init(),
         timeZone: TimeZone = .current
     ) {
@@ -43,6 +45,7 @@ public struct GatewayConfig: Sendable, Equatable {
         self.embeddings = embeddings
         self.budgetsDirectory = budgetsDirectory
         self.routesDirectory = routesDirectory
+        self.translation = translation
         self.ledger = ledger
         self.timeZone = timeZone
     }
@@ -53,7 +56,7 @@ public struct GatewayConfig: Sendable, Equatable {
 
 extension GatewayConfig: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case server, logging, providers, models, stores, embeddings
+        case server, logging, providers, models, stores, embeddings, translation
         case dataDirectory = "data_dir"
         case adminKey = "admin_key"
         case budgetsDirectory = "budgets_dir"
@@ -75,6 +78,7 @@ extension GatewayConfig: Decodable {
         self.embeddings = try container.decodeIfPresent(EmbeddingsConfig.self, forKey: .embeddings) ?? .init()
         self.budgetsDirectory = try container.decodeIfPresent(String.self, forKey: .budgetsDirectory).nonEmpty ?? "budgets"
         self.routesDirectory = try container.decodeIfPresent(String.self, forKey: .routesDirectory).nonEmpty ?? "routes"
+        self.translation = try container.decodeIfPresent(TranslationConfig.self, forKey: .translation) ?? .init()
         self.ledger = try container.decodeIfPresent(LedgerConfig.self, forKey: .ledger) ?? .init()
         if let zone = try container.decodeIfPresent(String.self, forKey: .timeZone).nonEmpty {
             guard let timeZone = TimeZone(identifier: zone) else {
@@ -95,6 +99,46 @@ extension GatewayConfig: Decodable {
                 debugDescription: "unknown provider '\(mapping.provider)' (declared providers: \(known.isEmpty ? "none" : known))"
             ))
         }
+        for (index, mapping) in self.models.enumerated() where mapping.kind == .embedding && self.providers[mapping.provider]?.kind == .anthropic {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath + [CodingKeys.models, JSONKey("Index \(index)"), JSONKey("kind")],
+                debugDescription: "the anthropic provider '\(mapping.provider)' does not serve embeddings"
+            ))
+        }
+    }
+}
+
+/// How requests are translated when the client's format and the provider's differ.
+public struct TranslationConfig: Sendable, Equatable, Decodable {
+    /// Drop parameters the provider's format has no equivalent for (logged) instead of
+    /// answering 400 naming them.
+    public var dropUnsupported = false
+    /// `max_tokens` sent to Anthropic when an OpenAI request has none (Anthropic requires it).
+    public var defaultMaxTokens = 4096
+
+    public init(dropUnsupported: Bool = false, defaultMaxTokens: Int = 4096) {
+        self.dropUnsupported = dropUnsupported
+        self.defaultMaxTokens = defaultMaxTokens
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case dropUnsupported = "drop_unsupported"
+        case defaultMaxTokens = "default_max_tokens"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.dropUnsupported = try container.decodeIfPresent(Bool.self, forKey: .dropUnsupported) ?? false
+        self.defaultMaxTokens = try container.decodeIfPresent(Int.self, forKey: .defaultMaxTokens) ?? 4096
+        guard self.defaultMaxTokens >= 1 else {
+            throw DecodingError.dataCorruptedError(forKey: .defaultMaxTokens, in: container, debugDescription: "must be at least 1")
+        }
+    }
+
+    /// The options for translating a request to `provider`.
+    public func options(for provider: String) -> TranslationOptions {
+        TranslationOptions(dropUnsupported: self.dropUnsupported, defaultMaxTokens: self.defaultMaxTokens, providerName: provider)
     }
 }
 

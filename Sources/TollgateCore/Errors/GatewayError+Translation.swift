@@ -2,7 +2,7 @@ import NIOCore
 
 extension GatewayError {
     /// A parameter the target provider has no equivalent for. Translating it would change
-    /// what the app asked for, so it is refused unless the key's configuration drops it.
+    /// what the app asked for, so it is refused unless `translation.drop_unsupported` drops it.
     public static func unsupportedParameter(_ param: String, provider: String, detail: String? = nil) -> Self {
         .init(
             status: 400,
@@ -11,7 +11,7 @@ extension GatewayError {
             param: param,
             message: "'\(param)' is not supported when this model is served by \(provider)"
                 + (detail.map { ": \($0)" } ?? ".")
-                + " Remove it, or ask the gateway operator to drop unsupported parameters for your key."
+                + " Remove it, or ask the gateway operator to drop unsupported parameters (translation.drop_unsupported)."
         )
     }
 

@@ -81,7 +81,7 @@ extension GatewayError {
             status: 404,
             type: "invalid_request_error",
             code: "unknown_url",
-            message: "Unknown request URL: \(path). Supported endpoints include POST /v1/chat/completions, POST /v1/embeddings and GET /v1/models."
+            message: "Unknown request URL: \(path). Supported endpoints include POST /v1/chat/completions, POST /v1/messages, POST /v1/embeddings and GET /v1/models."
         )
     }
 

@@ -157,6 +157,21 @@ public final class LedgerDatabase: Sendable {
         }
     }
 
+    /// Spend since `fromMs` summed per (key, team, user): what a restarted gateway's
+    /// in-process budgets start the day with.
+    public func spend(sinceMs fromMs: Int64) throws -> [(keyID: String?, team: String?, user: String?, cost: USD)] {
+        try self.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT key_id, team, user, sum(cost_nanos) AS cost FROM ledger_entry
+                    WHERE time_ms >= ? GROUP BY key_id, team, user
+                    """,
+                arguments: [fromMs]
+            ).map { row in (row["key_id"], row["team"], row["user"], USD(nanos: row["cost"] ?? 0)) }
+        }
+    }
+
     /// Rows in the ledger.
     public func count() throws -> Int {
         try self.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM ledger_entry") ?? 0 }

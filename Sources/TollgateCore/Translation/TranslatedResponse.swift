@@ -6,6 +6,11 @@ import NIOCore
 public struct TranslatedResponse: Sendable {
     public var body: ByteBuffer
     public var usage: TokenUsage?
+
+    public init(body: ByteBuffer, usage: TokenUsage?) {
+        self.body = body
+        self.usage = usage
+    }
 }
 
 /// Non-streamed answers, both ways.

@@ -1,5 +1,6 @@
 import CHiredis
 import Logging
+import TollgateThreads
 import Synchronization
 
 #if canImport(Glibc)
@@ -106,7 +107,7 @@ final class ConnectionLoop: @unchecked Sendable {
         }
         guard shouldStart else { return false }
         do {
-            try LoopThread.spawn(name: "tollgate-redis-\(self.index)") { self.runLoop() }
+            try LoopThread.spawn(name: "tollgate-redis-\(self.index)", blockSIGPIPE: true) { self.runLoop() }
         } catch {
             self.inbox.withLock { $0.lifecycle = .idle }
             self.requestStop()

@@ -42,6 +42,8 @@ public func buildApplication(
         logger: logger
     )
     app.addServices(upstream)
+    // The ledger writer stops after the server, so it drains every request's row.
+    app.addServices(gateway.ledger)
     // Services stop in reverse order, after the server: Redis outlives the requests using it.
     if let redis = gateway.redis { app.addServices(redis) }
     app.addServices(RoutesReloader(table: gateway.routing, directory: options.config.routesDirectory, interval: .seconds(1), logger: logger))
@@ -54,6 +56,7 @@ func buildRouter(gateway: Gateway) -> Router<GatewayRequestContext> {
     router.add(middleware: RequestIDMiddleware())
     HealthController(gateway: gateway, registry: GatewayMetrics.prometheusRegistry).addRoutes(to: router)
     ChatCompletionsController(gateway: gateway).addRoutes(to: router)
+    MessagesController(gateway: gateway).addRoutes(to: router)
     EmbeddingsController(gateway: gateway).addRoutes(to: router)
     ModelsController(gateway: gateway).addRoutes(to: router)
     AdminController(gateway: gateway).addRoutes(to: router)

@@ -23,8 +23,10 @@ public final class Gateway: Sendable {
     /// BPE token counters for `prompt_tokens`; nil when the rank files are missing, and the
     /// features then fall back to the byte-length estimate.
     let tokenizers: Tokenizers?
-    /// The zone request features read the hour and weekday in.
-    let timeZone = TimeZone.current
+    /// The zone request features read the hour and weekday in, and reports their days in.
+    let timeZone: TimeZone
+    let ledgerDatabase: LedgerDatabase
+    let ledger: LedgerWriter
     let providerHeaders: [String: (withBody: [(name: String, value: String)], withoutBody: [(name: String, value: String)])]
 
     public init(
@@ -34,10 +36,14 @@ public final class Gateway: Sendable {
         logger: Logger
     ) throws {
         self.config = config
+        self.timeZone = config.timeZone
+        self.ledgerDatabase = try LedgerDatabase(path: config.ledgerPath)
+        self.ledger = LedgerWriter(database: self.ledgerDatabase, configuration: .init(config.ledger), logger: logger)
         self.providers = ProviderRegistry(config: config, environment: environment)
         self.keyStore = try KeyStore(directory: config.dataDirectory)
         let declared = try DeclaredKeysFile.load(budgetsDirectory: config.budgetsDirectory, environment: environment)
         self.keys = KeyRegistry(declared: declared, store: self.keyStore)
+        let limits = try LimitsConfig.load(budgetsDirectory: config.budgetsDirectory, environment: environment)
         let store: any QuotaStore
         if let url = config.stores.redisURL {
             let redis = RedisClient(configuration: try Self.redisConfiguration(config.stores, url: url), logger: logger)
@@ -45,11 +51,13 @@ public final class Gateway: Sendable {
             store = FailoverQuotaStore(shared: RedisQuotaStore(client: redis), failOpen: config.stores.redisFailureMode == .open, logger: logger)
         } else {
             self.redis = nil
-            store = InProcessQuotaStore()
+            let local = InProcessQuotaStore()
+            Self.seedTodaysSpend(into: local, from: self.ledgerDatabase, limits: limits, logger: logger)
+            store = local
         }
         self.costs = CostControl(
             prices: try PriceBook.load(budgetsDirectory: config.budgetsDirectory, config: config, environment: environment),
-            limits: try LimitsConfig.load(budgetsDirectory: config.budgetsDirectory, environment: environment),
+            limits: limits,
             store: store,
             logger: logger
         )
@@ -77,6 +85,34 @@ public final class Gateway: Sendable {
             if let reason {
                 logger.warning("provider unavailable", metadata: ["provider": "\(name)", "reason": "\(reason)"])
             }
+        }
+    }
+
+    /// In-process budgets start the day with what the ledger says was already spent today, so
+    /// a restart does not hand everyone a fresh budget. (Redis keeps its own counters.) Days
+    /// are taken in the limits file's default zone.
+    static func seedTodaysSpend(into store: InProcessQuotaStore, from ledger: LedgerDatabase, limits: LimitsConfig, logger: Logger) {
+        let day = BudgetDay(containing: Date(), in: limits.timeZone)
+        let start = day.startsAt
+        do {
+            let rows = try ledger.spend(sinceMs: Int64(start.timeIntervalSince1970 * 1000))
+            var seeded: [String: USD] = [:]
+            for row in rows where row.cost > .zero {
+                if let keyID = row.keyID {
+                    seeded["k:" + keyID, default: .zero] += row.cost
+                }
+                if let team = row.team { seeded["t:" + team, default: .zero] += row.cost }
+                if let user = row.user, let tenant = row.team.map({ "t=" + $0 }) ?? row.keyID.map({ "k=" + $0 }) {
+                    seeded["u:\(tenant):\(user)", default: .zero] += row.cost
+                }
+                seeded["g", default: .zero] += row.cost
+            }
+            for (scope, spent) in seeded { store.seedSpend(scopeID: scope, day: day.name, spent: spent) }
+            if !seeded.isEmpty {
+                logger.info("budgets resume today's spend from the ledger", metadata: ["scopes": "\(seeded.count)", "since": "\(start)"])
+            }
+        } catch {
+            logger.error("could not read today's spend from the ledger; budgets start from zero", metadata: ["error": "\(error)"])
         }
     }
 

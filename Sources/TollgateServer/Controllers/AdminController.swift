@@ -16,7 +16,7 @@ struct AdminController {
                 var body = ByteBuffer(string: #"{"status":"reloaded","routes":\#(rules.routes.count + 1),"files":["#)
                 for (index, file) in rules.files.enumerated() {
                     if index > 0 { body.writeString(",") }
-                    body.writeJSONString(file)
+                    body.writeJSONQuoted(file)
                 }
                 body.writeString("]}")
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))

@@ -26,11 +26,19 @@ struct EmbeddingsController {
         let embeddings = try RequestBody.decode(EmbeddingsRequest.self, from: body)
         let localName = self.gateway.config.embeddings.localModelName
         let costs = self.gateway.costs
-        let scopes = costs.scopes(key: key, user: embeddings.user ?? request.headers[.tollgateUser] ?? key.user)
+        let user = embeddings.user ?? request.headers[.tollgateUser] ?? key.user
+        let scopes = costs.scopes(key: key, user: user)
 
         if embeddings.model == localName {
             guard key.allows(model: localName) else { throw GatewayError.modelNotAllowed(localName) }
-            let observation = RequestObservation(metrics: self.gateway.metrics, costs: costs, route: Self.route, model: localName, start: start)
+            let observation = RequestObservation(
+                metrics: self.gateway.metrics, costs: costs, ledger: self.gateway.ledger,
+                context: LedgerContext(
+                    requestID: context.requestID, key: key, user: user, requestedModel: localName, servedModel: localName,
+                    provider: "local", stream: false
+                ),
+                route: Self.route, model: localName, start: start
+            )
             do {
                 let ticket = try await costs.admit(
                     requestID: context.requestID, scopes: scopes, price: try costs.price(for: localName),
@@ -60,7 +68,14 @@ struct EmbeddingsController {
             renamed["model"] = .string(resolved.upstreamModel)
             upstreamBody = try RequestBody.encode(renamed)
         }
-        let observation = RequestObservation(metrics: self.gateway.metrics, costs: costs, route: Self.route, model: resolved.metricLabel, start: start)
+        let observation = RequestObservation(
+            metrics: self.gateway.metrics, costs: costs, ledger: self.gateway.ledger,
+            context: LedgerContext(
+                requestID: context.requestID, key: key, user: user, requestedModel: embeddings.model, servedModel: resolved.model,
+                provider: provider.name, stream: false
+            ),
+            route: Self.route, model: resolved.metricLabel, start: start
+        )
         let exchange = UpstreamExchange(gateway: self.gateway, provider: provider, model: resolved, logger: context.logger)
         do {
             let ticket = try await costs.admit(
@@ -69,11 +84,11 @@ struct EmbeddingsController {
                 maxOutputTokens: 0, logger: context.logger
             )
             observation.admitted(ticket)
-            let upstream = try await exchange.send(path: "/embeddings", body: upstreamBody)
+            let upstream = try await exchange.send(.embeddings, body: upstreamBody)
             observation.upstreamResponded(status: upstream.status)
             guard (200..<300).contains(upstream.status) else {
                 let error = await exchange.mapErrorResponse(upstream)
-                observation.finish(status: error.status)
+                observation.finish(failing: error)
                 return error.response(format: .openAI)
             }
             let answer = try await exchange.collect(upstream)
@@ -87,7 +102,7 @@ struct EmbeddingsController {
             observation.finish(status: upstream.status)
             return Response(status: .init(code: upstream.status), headers: headers, body: .init(byteBuffer: answer))
         } catch {
-            observation.finish(status: error.status)
+            observation.finish(failing: error)
             throw error
         }
     }
@@ -145,7 +160,7 @@ struct EmbeddingsController {
         }
         let tokens = batch.totalTokens
         buffer.writeString(#"],"model":"#)
-        buffer.writeJSONString(request.model)
+        buffer.writeJSONQuoted(request.model)
         buffer.writeString(#","usage":{"prompt_tokens":\#(tokens),"total_tokens":\#(tokens)}}"#)
         return Response(
             status: .ok,

@@ -17,6 +17,7 @@ struct HealthController {
             await self.ready()
         }
         router.get("/metrics") { _, _ in
+            self.gateway.metrics.recordLedger(self.gateway.ledger)
             var bytes: [UInt8] = []
             bytes.reserveCapacity(16 << 10)
             self.registry.emit(into: &bytes)
@@ -41,6 +42,13 @@ struct HealthController {
             storesReady = false
             checks.writeString(#""unreachable""#)
         }
+        checks.writeString(#","ledger":"#)
+        if (try? await self.gateway.ledgerDatabase.ping()) != nil {
+            checks.writeString(#""ok""#)
+        } else {
+            storesReady = false
+            checks.writeString(#""unreachable""#)
+        }
         if let redis = self.gateway.redis {
             checks.writeString(#","redis":"#)
             if (try? await redis.ping()) != nil {
@@ -53,11 +61,11 @@ struct HealthController {
         checks.writeString(#"},"providers":{"#)
         for (index, provider) in self.gateway.providers.availability.enumerated() {
             if index > 0 { checks.writeString(",") }
-            checks.writeJSONString(provider.name)
+            checks.writeJSONQuoted(provider.name)
             checks.writeString(#":{"available":"#)
             if let reason = provider.unavailableReason {
                 checks.writeString(#"false,"reason":"#)
-                checks.writeJSONString(reason)
+                checks.writeJSONQuoted(reason)
             } else {
                 checks.writeString("true")
             }
@@ -66,7 +74,7 @@ struct HealthController {
         checks.writeString(#"},"embeddings":{"available":"#)
         if let reason = self.gateway.embedder.unavailableReason {
             checks.writeString(#"false,"reason":"#)
-            checks.writeJSONString(reason)
+            checks.writeJSONQuoted(reason)
         } else {
             checks.writeString("true")
         }

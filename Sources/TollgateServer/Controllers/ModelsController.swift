@@ -1,3 +1,4 @@
+import HTTPTypes
 import Foundation
 import Hummingbird
 import Logging
@@ -6,7 +7,8 @@ import Synchronization
 import TollgateCore
 import TollgateUpstream
 
-/// `GET /v1/models`: the models the calling key may use, in OpenAI's list format. Models
+/// `GET /v1/models`: the models the calling key may use, in OpenAI's list format (Anthropic's
+/// for the Anthropic SDK, which sends `anthropic-version`). Models
 /// named in `tollgate.yaml` are always listed; for name patterns (`gpt-5*`) the provider's own
 /// model list is fetched (cached) and filtered, so clients see concrete names they can send.
 struct ModelsController {
@@ -24,12 +26,20 @@ struct ModelsController {
     func list(_ request: Request, context: GatewayRequestContext) async throws -> Response {
         let key = try await self.gateway.keys.authenticate(request.headers)
         let models = await self.visibleModels(for: key)
-        var buffer = ByteBuffer(string: #"{"object":"list","data":["#)
+        let anthropic = Self.wantsAnthropicFormat(request)
+        var buffer = ByteBuffer(string: anthropic ? #"{"data":["# : #"{"object":"list","data":["#)
         for (index, model) in models.enumerated() {
             if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
-            Self.write(model, into: &buffer)
+            Self.write(model, anthropic: anthropic, into: &buffer)
         }
-        buffer.writeString("]}")
+        buffer.writeString("]")
+        if anthropic {
+            buffer.writeString(#","has_more":false,"first_id":"#)
+            if let first = models.first { buffer.writeJSONQuoted(first.id) } else { buffer.writeString("null") }
+            buffer.writeString(#","last_id":"#)
+            if let last = models.last { buffer.writeJSONQuoted(last.id) } else { buffer.writeString("null") }
+        }
+        buffer.writeString("}")
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
     }
 
@@ -40,8 +50,14 @@ struct ModelsController {
             throw GatewayError.modelNotFound(id)
         }
         var buffer = ByteBuffer()
-        Self.write(model, into: &buffer)
+        Self.write(model, anthropic: Self.wantsAnthropicFormat(request), into: &buffer)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+    }
+
+    /// The Anthropic SDK sends `anthropic-version` with every request; its model list has
+    /// another shape (`type`, `display_name`, `created_at`, `has_more`).
+    static func wantsAnthropicFormat(_ request: Request) -> Bool {
+        request.headers[.anthropicVersion] != nil
     }
 
     struct ListedModel: Equatable {
@@ -64,7 +80,9 @@ struct ModelsController {
             if seen.insert(name).inserted { result.append(ListedModel(id: name, ownedBy: "tollgate")) }
         }
         for (providerName, provider) in self.gateway.providers.providers.sorted(by: { $0.key < $1.key })
-        where provider.unavailableReason == nil && self.gateway.providers.hasPatterns(for: providerName) {
+        where provider.unavailableReason == nil && self.gateway.providers.hasPatterns(for: providerName)
+            && provider.config.url(for: .models, model: "") != nil
+        {
             for id in await self.gateway.modelCatalog.models(of: provider, gateway: self.gateway) {
                 // Only names whose first matching mapping points at this provider.
                 if self.gateway.providers.resolve(model: id)?.providerName == providerName { add(id, ownedBy: providerName) }
@@ -73,11 +91,19 @@ struct ModelsController {
         return result
     }
 
-    static func write(_ model: ListedModel, into buffer: inout ByteBuffer) {
+    static func write(_ model: ListedModel, anthropic: Bool = false, into buffer: inout ByteBuffer) {
+        if anthropic {
+            buffer.writeString(#"{"type":"model","id":"#)
+            buffer.writeJSONQuoted(model.id)
+            buffer.writeString(#","display_name":"#)
+            buffer.writeJSONQuoted(model.id)
+            buffer.writeString(#","created_at":"1970-01-01T00:00:00Z"}"#)
+            return
+        }
         buffer.writeString(#"{"id":"#)
-        buffer.writeJSONString(model.id)
+        buffer.writeJSONQuoted(model.id)
         buffer.writeString(#","object":"model","created":0,"owned_by":"#)
-        buffer.writeJSONString(model.ownedBy)
+        buffer.writeJSONQuoted(model.ownedBy)
         buffer.writeString("}")
     }
 }
@@ -98,9 +124,11 @@ final class ModelCatalog: Sendable {
     }
 
     private func fetch(_ provider: Provider, gateway: Gateway) async -> [String]? {
+        // Only OpenAI-compatible providers list models here; the others' named models are listed from the config.
+        guard let url = provider.config.url(for: .models, model: "") else { return nil }
         let request = UpstreamRequest(
             method: "GET",
-            url: provider.config.baseURL + "/models",
+            url: url,
             headers: gateway.upstreamHeaders(for: provider, hasBody: false),
             body: nil,
             timeouts: UpstreamTimeouts(connect: provider.config.timeouts.connect, total: .seconds(10), idle: .seconds(10))
@@ -115,4 +143,8 @@ final class ModelCatalog: Sendable {
         }
         return data.compactMap { $0["id"] as? String }.sorted()
     }
+}
+
+extension HTTPField.Name {
+    static let anthropicVersion = Self("anthropic-version")!
 }

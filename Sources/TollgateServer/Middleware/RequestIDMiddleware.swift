@@ -4,8 +4,9 @@ import Logging
 import TollgateCore
 
 /// Gives each request an id (the client's `X-Tollgate-Request-Id` when it is a sane token),
-/// puts it on the logger and on every response, and renders any error as an OpenAI error
-/// body, so nothing a client sends gets a framework-shaped or empty answer.
+/// puts it on the logger and on every response, and renders any error in the format of the
+/// endpoint called (Anthropic under `/v1/messages`, else OpenAI: `IngressFormat`), so nothing a client sends
+/// gets a framework-shaped or empty answer.
 struct RequestIDMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
 
@@ -50,10 +51,11 @@ struct RequestIDMiddleware: RouterMiddleware {
         if gatewayError.status >= 500 {
             context.logger.warning("request failed", metadata: ["status": "\(gatewayError.status)", "code": "\(gatewayError.code ?? "")"])
         }
-        return gatewayError.response(format: .openAI)
+        // Decided only when something failed: the success path pays nothing for it.
+        return gatewayError.response(format: IngressFormat(path: request.uri.path, headers: request.headers), requestID: context.requestID)
     }
 
-    /// Framework errors (unknown path, body over the limit...) in the OpenAI shape.
+    /// Framework errors (unknown path, body over the limit...) as gateway errors.
     static func map(_ error: any HTTPResponseError, request: Request) -> GatewayError {
         switch error.status {
         case .notFound: return .notFound(path: request.uri.path)

@@ -2,6 +2,7 @@ import CoreMetrics
 import Metrics
 import Prometheus
 import Synchronization
+import TollgateCore
 
 /// The gateway's metrics, created once per label set and reused, so recording a request
 /// costs a dictionary lookup instead of a registry round trip. Label values are bounded:
@@ -94,5 +95,20 @@ extension Duration {
     var nanoseconds: Int64 {
         let (seconds, attoseconds) = self.components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+extension GatewayMetrics {
+    private static let ledgerRowsWritten = Gauge(label: "tollgate_ledger_rows_written")
+    private static let ledgerQueueDepth = Gauge(label: "tollgate_ledger_queue_depth")
+    private static let ledgerWriteFailures = Gauge(label: "tollgate_ledger_write_failures")
+    private static let ledgerRowsLost = Gauge(label: "tollgate_ledger_rows_lost")
+
+    /// The ledger writer keeps plain counters; they are copied into gauges at each scrape.
+    func recordLedger(_ ledger: LedgerWriter) {
+        Self.ledgerRowsWritten.record(ledger.rowsWritten)
+        Self.ledgerQueueDepth.record(ledger.queueDepth)
+        Self.ledgerWriteFailures.record(ledger.writeFailures)
+        Self.ledgerRowsLost.record(ledger.rowsLost)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import TollgateCore
 
 /// Writes one JSON object per line to standard error: what log shippers expect from a server.
 /// Metadata is flattened into top-level fields (`request.id`, `route`, `model`...).
@@ -23,21 +24,21 @@ public struct JSONLogHandler: LogHandler {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(256)
         buffer.writeString(#"{"ts":"#)
-        buffer.writeJSONString(Self.timestamp())
+        buffer.writeJSONQuoted(Self.timestamp())
         buffer.writeString(#","level":"#)
-        buffer.writeJSONString(event.level.rawValue)
+        buffer.writeJSONQuoted(event.level.rawValue)
         buffer.writeString(#","logger":"#)
-        buffer.writeJSONString(self.label)
+        buffer.writeJSONQuoted(self.label)
         buffer.writeString(#","msg":"#)
-        buffer.writeJSONString(event.message.description)
+        buffer.writeJSONQuoted(event.message.description)
         var merged = self.metadata
         if let provided = self.metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         for key in merged.keys.sorted() {
             buffer.writeInteger(UInt8(ascii: ","))
-            buffer.writeJSONString(key)
+            buffer.writeJSONQuoted(key)
             buffer.writeInteger(UInt8(ascii: ":"))
-            buffer.writeJSONString(merged[key]!.description)
+            buffer.writeJSONQuoted(merged[key]!.description)
         }
         buffer.writeString("}\n")
         // One write(2) per line keeps lines from concurrent requests whole.

@@ -1,6 +1,18 @@
+import Foundation
 import Metrics
 import Synchronization
 import TollgateCore
+
+/// Who and what a request was, for its ledger row.
+struct LedgerContext: Sendable {
+    var requestID: String
+    var key: GatewayKey
+    var user: String?
+    var requestedModel: String
+    var servedModel: String
+    var provider: String
+    var stream: Bool
+}
 
 /// Tracks one request from arrival to the end of its response body (streams included) and
 /// accounts for it exactly once: in-flight gauge, count and duration, the settlement of its
@@ -15,10 +27,14 @@ final class RequestObservation: Sendable {
         var answered = false
         var upstreamLatency: Duration?
         var timeToFirstByte: Duration?
+        var errorCode: String?
     }
 
     private let metrics: GatewayMetrics
     private let costs: CostControl?
+    private let ledger: LedgerWriter?
+    private let ledgerContext: LedgerContext?
+    private let startTime = Date()
     private let route: String
     private let model: String
     private let start: ContinuousClock.Instant
@@ -28,11 +44,13 @@ final class RequestObservation: Sendable {
     private let onFinish: (@Sendable () -> Void)?
 
     init(
-        metrics: GatewayMetrics, costs: CostControl? = nil, route: String, model: String, start: ContinuousClock.Instant,
-        onFinish: (@Sendable () -> Void)? = nil
+        metrics: GatewayMetrics, costs: CostControl? = nil, ledger: LedgerWriter? = nil, context: LedgerContext? = nil,
+        route: String, model: String, start: ContinuousClock.Instant, onFinish: (@Sendable () -> Void)? = nil
     ) {
         self.metrics = metrics
         self.costs = costs
+        self.ledger = ledger
+        self.ledgerContext = context
         self.onFinish = onFinish
         self.route = route
         self.model = model
@@ -74,15 +92,56 @@ final class RequestObservation: Sendable {
         }
     }
 
+    /// The request failed with `error` (recorded as the ledger row's error code).
+    func failed(_ error: GatewayError) {
+        self.progress.withLock { $0.errorCode = error.code ?? error.type }
+    }
+
+    /// Finishes a request that failed with `error`.
+    func finish(failing error: GatewayError) {
+        self.failed(error)
+        self.finish(status: error.status)
+    }
+
     func finish(status: Int) {
         guard !self.finished.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let elapsed = self.elapsed
         self.inFlight.decrement()
         self.onFinish?()
-        self.metrics.recordRequest(route: self.route, model: self.model, status: status, duration: self.elapsed)
+        self.metrics.recordRequest(route: self.route, model: self.model, status: status, duration: elapsed)
         let progress = self.progress.withLock { $0 }
+        let cost = progress.ticket?.cost(of: progress.usage, answered: progress.answered) ?? .zero
         if let ticket = progress.ticket, let costs = self.costs {
-            costs.settle(ticket, usage: progress.usage, cost: ticket.cost(of: progress.usage, answered: progress.answered))
+            costs.settle(ticket, usage: progress.usage, cost: cost)
         }
+        if let ledger = self.ledger, let context = self.ledgerContext {
+            let entry = self.ledgerEntry(context, progress: progress, status: status, cost: cost, elapsed: elapsed)
+            // Never blocks the request path; a full queue gets the row through a task instead.
+            if !ledger.tryRecord(entry) { Task { await ledger.record(entry) } }
+        }
+    }
+
+    private func ledgerEntry(_ context: LedgerContext, progress: Progress, status: Int, cost: USD, elapsed: Duration) -> LedgerEntry {
+        var entry = LedgerEntry(
+            timeMs: Int64(self.startTime.timeIntervalSince1970 * 1000), requestID: context.requestID, httpStatus: status,
+            latencyMs: Int(elapsed.milliseconds)
+        )
+        entry.keyID = context.key.id
+        entry.team = context.key.team
+        entry.user = context.user
+        entry.route = self.route
+        entry.requestedModel = context.requestedModel
+        entry.servedModel = context.servedModel
+        entry.provider = context.provider
+        entry.inputTokens = progress.usage?.inputTokens ?? 0
+        entry.cachedInputTokens = progress.usage?.cachedInputTokens ?? 0
+        entry.outputTokens = progress.usage?.outputTokens ?? 0
+        entry.costNanodollars = cost.nanos
+        entry.stream = context.stream
+        entry.errorCode = status >= 400 ? (progress.errorCode ?? (status == 499 ? "client_closed_request" : nil)) : nil
+        entry.upstreamLatencyMs = progress.upstreamLatency.map { Int($0.milliseconds) }
+        entry.timeToFirstTokenMs = progress.timeToFirstByte.map { Int($0.milliseconds) }
+        return entry
     }
 
     deinit {

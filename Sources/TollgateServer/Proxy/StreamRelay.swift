@@ -71,6 +71,7 @@ struct StreamRelay<Transcoder: ResponseStreamTranscoder> {
             if let failure {
                 // Headers are gone already: report the failure the way the client's format does mid-stream.
                 status = failure.status
+                self.observation.failed(failure)
                 transcoder.fail(failure, into: &output)
             }
             if output.readableBytes > 0 { try await writer.write(output) }

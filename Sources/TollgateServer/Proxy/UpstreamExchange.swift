@@ -18,13 +18,25 @@ struct UpstreamExchange {
     /// Largest provider answer the gateway holds in memory for a non-streamed response.
     static let maxCollectedBytes = 64 << 20
 
-    /// Sends `body` to `path` under the provider's base URL and returns once the provider's
-    /// status and headers arrived.
-    func send(path: String, body: ByteBuffer?, method: String = "POST") async throws(GatewayError) -> UpstreamResponse {
+    /// Sends `body` to the provider's `endpoint` (for the upstream model: an Azure deployment)
+    /// and returns once the provider's status and headers arrived. `extraHeaders` are
+    /// per-request headers the client may pass through (`anthropic-beta`).
+    func send(
+        _ endpoint: ProviderEndpoint, body: ByteBuffer?, method: String = "POST",
+        extraHeaders: [(name: String, value: String)] = []
+    ) async throws(GatewayError) -> UpstreamResponse {
+        guard let url = self.provider.config.url(for: endpoint, model: self.model.upstreamModel) else {
+            throw GatewayError.invalidRequest(
+                "The model '\(self.model.model)' is served by the \(self.provider.config.kind.rawValue) provider '\(self.provider.name)', which has no \(endpoint) endpoint.",
+                param: "model"
+            )
+        }
+        var headers = self.gateway.upstreamHeaders(for: self.provider, hasBody: body != nil)
+        if !extraHeaders.isEmpty { headers += extraHeaders }
         let request = UpstreamRequest(
             method: method,
-            url: self.provider.config.baseURL + path,
-            headers: self.gateway.upstreamHeaders(for: self.provider, hasBody: body != nil),
+            url: url,
+            headers: headers,
             body: body,
             timeouts: UpstreamTimeouts(
                 connect: self.provider.config.timeouts.connect,
@@ -78,9 +90,20 @@ struct UpstreamExchange {
     /// so the provider's account details never reach a client; 429 keeps Retry-After.
     func mapErrorResponse(_ response: UpstreamResponse) async -> GatewayError {
         let body = try? await response.collectBody(upTo: 1 << 20)
-        let providerError = body.flatMap(ProviderErrorBody.parse)
         let name = self.provider.name
         let mapped: GatewayError
+        if self.provider.config.kind == .anthropic {
+            mapped = AnthropicProviderError.map(
+                status: response.status, body: body, headers: response.headers, provider: name, model: self.model.model,
+                redact: self.scrub
+            )
+            self.logger.warning(
+                "provider returned an error",
+                metadata: ["provider": "\(name)", "upstream_status": "\(response.status)", "status": "\(mapped.status)"]
+            )
+            return mapped
+        }
+        let providerError = body.flatMap(ProviderErrorBody.parse)
         switch response.status {
         case 401, 403:
             mapped = GatewayError(
@@ -156,8 +179,14 @@ extension Gateway {
     static func makeUpstreamHeaders(for provider: Provider, hasBody: Bool) -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = []
         headers.reserveCapacity(4 + provider.config.headers.count)
-        if let credential = provider.credential {
-            headers.append(("Authorization", "Bearer " + credential.secret))
+        switch provider.config.kind {
+        case .openai:
+            if let credential = provider.credential { headers.append(("Authorization", "Bearer " + credential.secret)) }
+        case .anthropic:
+            if let credential = provider.credential { headers.append(("x-api-key", credential.secret)) }
+            headers.append(("anthropic-version", provider.config.anthropicVersion))
+        case .azureOpenAI:
+            if let credential = provider.credential { headers.append(("api-key", credential.secret)) }
         }
         if hasBody { headers.append(("Content-Type", "application/json")) }
         headers.append(("Accept", "application/json, text/event-stream"))

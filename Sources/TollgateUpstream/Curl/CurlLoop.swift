@@ -1,5 +1,6 @@
 import CCurl
 import Logging
+import TollgateThreads
 import NIOConcurrencyHelpers
 import NIOCore
 

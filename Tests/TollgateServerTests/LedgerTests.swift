@@ -1,0 +1,87 @@
+import Foundation
+import Logging
+import Testing
+@testable import TollgateCore
+import TollgateTestSupport
+@testable import TollgateServer
+
+/// Every request becomes a ledger row, written off the request path.
+@Suite struct LedgerTests {
+    /// Waits (up to 10 s) until the gateway's ledger holds `count` rows, and returns them.
+    static func rows(in gateway: GatewayHarness, count: Int) async throws -> [LedgerEntry] {
+        let path = gateway.dataDirectory + "/ledger.sqlite"
+        var entries: [LedgerEntry] = []
+        for _ in 0..<200 {
+            entries = try LedgerDatabase.openIfPresent(path: path)?.entries() ?? []
+            if entries.count >= count { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return entries
+    }
+
+    @Test func requestsAreRecordedWithTheirCostAndWho() async throws {
+        try await GatewayHarness.run(keyLimits: (rpm: 2, tpm: nil, maxConcurrent: nil, dailyBudgetUSD: nil)) { gateway in
+            let plain = try await gateway.chat(#"{"model":"gpt-4o-mini","user":"erin","messages":[{"role":"user","content":"hello"}]}"#)
+            let stream = try await gateway.chat(#"{"model":"house-model","stream":true,"messages":[{"role":"user","content":"hi"}]}"#, headers: [("X-Tollgate-User", "finn")])
+            let refused = try await gateway.chat(#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"again"}]}"#)
+            #expect(plain.status == 200 && stream.status == 200 && refused.status == 429)
+
+            let rows = try await Self.rows(in: gateway, count: 3)
+            try #require(rows.count == 3)
+            let first = try #require(rows.first { $0.requestID == plain.header("X-Tollgate-Request-Id") })
+            #expect(first.user == "erin" && first.team == "qa" && first.keyID?.hasPrefix("key_") == true)
+            #expect(first.requestedModel == "gpt-4o-mini" && first.servedModel == "gpt-4o-mini" && first.provider == "openai")
+            #expect(first.route != nil && first.route == plain.header("X-Tollgate-Route"))
+            #expect(first.httpStatus == 200 && !first.stream && first.inputTokens > 0 && first.outputTokens > 0)
+            #expect(USD(nanos: first.costNanodollars).description == plain.header("X-Tollgate-Cost-USD"))
+            #expect(first.upstreamLatencyMs != nil)
+
+            let streamed = try #require(rows.first { $0.requestID == stream.header("X-Tollgate-Request-Id") })
+            #expect(streamed.stream && streamed.user == "finn" && streamed.servedModel == "house-model")
+            #expect(streamed.outputTokens > 0 && streamed.costNanodollars > 0 && streamed.timeToFirstTokenMs != nil)
+
+            let denied = try #require(rows.first { $0.requestID == refused.header("X-Tollgate-Request-Id") })
+            #expect(denied.httpStatus == 429 && denied.errorCode == "rate_limit_exceeded" && denied.costNanodollars == 0)
+            // No prompt text unless the operator turns it on.
+            #expect(rows.allSatisfy { $0.promptText == nil && $0.responseText == nil })
+        }
+    }
+
+    @Test func gracefulShutdownWritesEveryRow() async throws {
+        try await GatewayHarness.run { gateway in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<60 {
+                    group.addTask {
+                        _ = try await gateway.chat(#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"n\#(index)"}]}"#)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            await gateway.beginShutdown()
+            #expect(try await Self.rows(in: gateway, count: 60).count == 60)
+        }
+    }
+
+    @Test func inProcessBudgetsResumeTodaysSpendAfterARestart() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-seed-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let database = try LedgerDatabase(path: directory + "/ledger.sqlite")
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var today = LedgerEntry(timeMs: now, requestID: "a", httpStatus: 200, latencyMs: 5)
+        today.keyID = "key_1"
+        today.team = "qa"
+        today.user = "gina"
+        today.costNanodollars = 300_000_000  // $0.30
+        var lastWeek = today
+        lastWeek.requestID = "b"
+        lastWeek.timeMs = now - 7 * 86_400_000
+        try await database.write([today, lastWeek], storeText: false)
+
+        let limits = LimitsConfig(users: ["gina": LimitSettings(dailyBudget: USD(dollars: 1))])
+        let store = InProcessQuotaStore()
+        Gateway.seedTodaysSpend(into: store, from: database, limits: limits, logger: Logger(label: "test"))
+        let key = GatewayKey(id: "key_1", name: "app", team: "qa")
+        let scopes = limits.scopes(key: key, keyLimits: key.limitSettings, user: "gina")
+        #expect(store.budgetUsedPercent(scopes, at: Date()).map { $0.rounded() } == 30)
+    }
+}
