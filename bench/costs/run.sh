@@ -134,10 +134,10 @@ ledger_src=Sources/TollgateCore/Ledger/LedgerConfig.swift
 if [ ! -f "$ledger_src" ]; then
   ledger_off_note="no ledger in this commit"; ledger_on_note="$ledger_off_note"; ledger_switch=none
 elif grep -qE 'case enabled\b' "$ledger_src"; then
-  ledger_off_note="ledger off (\`ledger: { enabled: false }\`)"; ledger_on_note="SQLite ledger on (defaults)"; ledger_switch=enabled
+  ledger_off_note="ledger off (\`ledger: { enabled: false }\`)"; ledger_on_note="ledger at its defaults"; ledger_switch=enabled
 else
-  ledger_off_note="SQLite ledger on as well (the config has no switch to turn it off)"
-  ledger_on_note="SQLite ledger on (defaults)"; ledger_switch=none
+  ledger_off_note="ledger left at its defaults like the others (the config has no switch to turn it off)"
+  ledger_on_note="ledger at its defaults"; ledger_switch=none
 fi
 configure_ledger() { # target config
   [ "$ledger_switch" = enabled ] && [ "$1" = off ] || return 0
@@ -349,7 +349,7 @@ cpu_model="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/nul
   echo "  - off: key without limits, no limits.yaml entries; $ledger_off_note"
   echo "  - in-process: key with rpm/tpm/max_concurrent/daily budget in team \`bench\`, limits.yaml with team, user \`*\` and global rpm/tpm/max_concurrent/daily_budget_usd (all far above the load), in-process store; $ledger_on_note"
   echo "  - redis: as in-process, plus \`TOLLGATE_REDIS_URL\` to a redis-server on loopback (\`--save '' --appendonly no\`)"
-  echo "- Ledger in each gateway's data dir at the end of the run: $ledger_line"
+  echo "- Ledger in each gateway's data dir at the end of the run (what was really written): $ledger_line"
   echo "- Layout: canned upstream, redis-server and the three gateways pinned to CPU $SUT_CPU, wrk pinned to CPU $WRK_CPU (taskset); only the gateway being measured gets traffic"
   echo "- Request: POST /v1/chat/completions with \`\"user\":\"bench-user\"\`, ${#request_body}-byte body; canned response ${#completion} bytes; keep-alive everywhere"
   echo "- Load average (1/5/15 min): $load_start at start, $load_end at end (the benchmark itself adds about 1-2)"
