@@ -21,7 +21,7 @@ import TollgateTestSupport
     }
 
     static func scope(_ limits: LimitSettings) -> QuotaScope {
-        QuotaScope(kind: .user, id: "u:test:\(UUID().uuidString)", label: "user 'x'", limits: limits, timeZone: TimeZone(identifier: "UTC")!)
+        QuotaScope(kind: .user, id: "u:test:\(UUID().uuidString)", name: "x", limits: limits, timeZone: TimeZone(identifier: "UTC")!)
     }
 
     @Test func aCrashedRequestsReservationExpiresWithItsLease() async throws {

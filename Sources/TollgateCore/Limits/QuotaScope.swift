@@ -8,18 +8,28 @@ public struct QuotaScope: Sendable, Equatable {
     public var kind: Kind
     /// Stable storage id, unique across kinds and tenants (part of Redis keys).
     public var id: String
-    /// What error messages call the subject, e.g. `user 'alice'`.
-    public var label: String
+    /// The key's name, the team, the end user; empty for the global scope.
+    public var name: String
     public var limits: LimitSettings
     /// Resolved budget time zone.
     public var timeZone: TimeZone
 
-    public init(kind: Kind, id: String, label: String, limits: LimitSettings, timeZone: TimeZone) {
+    public init(kind: Kind, id: String, name: String, limits: LimitSettings, timeZone: TimeZone) {
         self.kind = kind
         self.id = id
-        self.label = label
+        self.name = name
         self.limits = limits
         self.timeZone = timeZone
+    }
+
+    /// What error messages call the subject, e.g. `user 'alice'` (built only for a refusal).
+    public var label: String {
+        switch self.kind {
+        case .key: "key '\(self.name)'"
+        case .team: "team '\(self.name)'"
+        case .user: "user '\(self.name)'"
+        case .global: "the gateway"
+        }
     }
 }
 
@@ -31,17 +41,17 @@ extension LimitsConfig {
         var scopes: [QuotaScope] = []
         scopes.reserveCapacity(4)
         if !keyLimits.isEmpty {
-            scopes.append(.init(kind: .key, id: "k:" + key.id, label: "key '\(key.name)'", limits: keyLimits, timeZone: keyLimits.timeZone ?? self.timeZone))
+            scopes.append(.init(kind: .key, id: "k:" + key.id, name: key.name, limits: keyLimits, timeZone: keyLimits.timeZone ?? self.timeZone))
         }
         if let team = key.team, let limits = self.teams[team], !limits.isEmpty {
-            scopes.append(.init(kind: .team, id: "t:" + team, label: "team '\(team)'", limits: limits, timeZone: limits.timeZone ?? self.timeZone))
+            scopes.append(.init(kind: .team, id: "t:" + team, name: team, limits: limits, timeZone: limits.timeZone ?? self.timeZone))
         }
         if let user, let limits = self.user(user), !limits.isEmpty {
             let tenant = key.team.map { "t=" + $0 } ?? "k=" + key.id
-            scopes.append(.init(kind: .user, id: "u:\(tenant):\(user)", label: "user '\(user)'", limits: limits, timeZone: limits.timeZone ?? self.timeZone))
+            scopes.append(.init(kind: .user, id: "u:\(tenant):\(user)", name: user, limits: limits, timeZone: limits.timeZone ?? self.timeZone))
         }
         if !self.global.isEmpty {
-            scopes.append(.init(kind: .global, id: "g", label: "the gateway", limits: self.global, timeZone: self.global.timeZone ?? self.timeZone))
+            scopes.append(.init(kind: .global, id: "g", name: "", limits: self.global, timeZone: self.global.timeZone ?? self.timeZone))
         }
         return scopes
     }

@@ -22,14 +22,14 @@ public struct QuotaClaim: Sendable {
         self.reservation = reservation
         self.time = time
         self.lease = lease
+        self.budgetDays = scopes.map { $0.limits.dailyBudget == nil ? nil : BudgetDay(containing: time, in: $0.timeZone) }
     }
 
     public var isEmpty: Bool { self.scopes.isEmpty }
 
-    /// Budget days of every scope with a daily budget, aligned with `scopes`.
-    public var budgetDays: [BudgetDay?] {
-        self.scopes.map { $0.limits.dailyBudget == nil ? nil : BudgetDay(containing: self.time, in: $0.timeZone) }
-    }
+    /// Budget days of every scope with a daily budget, aligned with `scopes`: fixed when the
+    /// claim is made, so its settlement goes to the same days.
+    public let budgetDays: [BudgetDay?]
 }
 
 /// Rate-limit status for the `x-ratelimit-*` headers: the most constrained scope.

@@ -75,11 +75,16 @@ final class CostControl: Sendable {
     }
 
     /// Replaces the claim's reservation by what the request really cost. Runs after the
-    /// response, off the request's critical path.
+    /// response; a shared store's round trip runs in a task, off the request's critical path.
     func settle(_ ticket: CostTicket, usage: TokenUsage?, cost: USD) {
         if cost > .zero { self.spend.increment(by: cost.dollars) }
         guard !ticket.claim.isEmpty else { return }
         let settlement = QuotaSettlement(tokens: usage?.totalTokens ?? 0, cost: cost)
+        // In process, settling is a few dictionary updates under a lock: no task needed.
+        if let local = self.store as? InProcessQuotaStore {
+            local.settleNow(ticket.claim, settlement)
+            return
+        }
         let store = self.store
         let logger = self.logger
         Task {

@@ -90,8 +90,13 @@ enum QuotaScripts {
         for i = 0, n - 1 do
           local rk, ck, bk, resk = KEYS[i * 4 + 1], KEYS[i * 4 + 2], KEYS[i * 4 + 3], KEYS[i * 4 + 4]
           local w = writes[i]
-          if w.r then redis.call('HSET', rk, 'r', string.format('%.6f', w.r)) end
-          if w.t then redis.call('HSET', rk, 't', string.format('%.6f', w.t)) end
+          if w.r and w.t then
+            redis.call('HSET', rk, 'r', string.format('%.6f', w.r), 't', string.format('%.6f', w.t))
+          elseif w.r then
+            redis.call('HSET', rk, 'r', string.format('%.6f', w.r))
+          elseif w.t then
+            redis.call('HSET', rk, 't', string.format('%.6f', w.t))
+          end
           if w.r or w.t then redis.call('EXPIRE', rk, period * 2) end
           if w.c then
             redis.call('ZADD', ck, now + lease, id)

@@ -6,7 +6,7 @@ import Testing
     let utc = TimeZone(identifier: "UTC")!
 
     func scope(_ id: String, _ limits: LimitSettings) -> QuotaScope {
-        QuotaScope(kind: .user, id: id, label: "user '\(id)'", limits: limits, timeZone: limits.timeZone ?? self.utc)
+        QuotaScope(kind: .user, id: id, name: id, limits: limits, timeZone: limits.timeZone ?? self.utc)
     }
 
     func claim(_ scopes: [QuotaScope], tokens: Int = 10, cost: Double = 0, at time: Date = Date(timeIntervalSince1970: 1_800_000_000)) -> QuotaClaim {
