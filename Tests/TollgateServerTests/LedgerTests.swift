@@ -62,6 +62,29 @@ import TollgateTestSupport
         }
     }
 
+    @Test func textIsKeptOnlyWhenTheOperatorAsks() async throws {
+        try await GatewayHarness.run(configure: { $0.ledger.storeText = true }) { gateway in
+            let plain = try await gateway.chat(#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"remember me"}]}"#)
+            let stream = try await gateway.chat(#"{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"stream me"}]}"#)
+            let rows = try await Self.rows(in: gateway, count: 2)
+            let first = try #require(rows.first { $0.requestID == plain.header("X-Tollgate-Request-Id") })
+            #expect(first.promptText?.contains("remember me") == true)
+            #expect(first.responseText == String(decoding: plain.body, as: UTF8.self))
+            let streamed = try #require(rows.first { $0.requestID == stream.header("X-Tollgate-Request-Id") })
+            #expect(streamed.promptText?.contains("stream me") == true)
+            #expect(streamed.responseText == String(decoding: stream.body, as: UTF8.self))
+        }
+    }
+
+    @Test func aDisabledLedgerRecordsNothingAndSaysSo() async throws {
+        try await GatewayHarness.run(configure: { $0.ledger.enabled = false }) { gateway in
+            #expect(try await gateway.chat(#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#).status == 200)
+            let ready = try await gateway.http.send("GET", "/health/ready")
+            #expect(String(decoding: ready.body, as: UTF8.self).contains(#""ledger":"disabled""#))
+            #expect(!FileManager.default.fileExists(atPath: gateway.dataDirectory + "/ledger.sqlite"))
+        }
+    }
+
     @Test func inProcessBudgetsResumeTodaysSpendAfterARestart() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-seed-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }

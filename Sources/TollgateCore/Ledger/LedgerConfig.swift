@@ -6,6 +6,9 @@ public struct LedgerConfig: Sendable, Equatable, Decodable {
     /// the most recent requests.
     public static let maxFlushInterval: Duration = .milliseconds(50)
 
+    /// Record requests at all. Off only for benchmarks and throwaway set-ups: without the
+    /// ledger there are no cost reports, and in-process budgets restart from zero.
+    public var enabled: Bool = true
     /// The SQLite file; nil means `<data_dir>/ledger.sqlite`.
     public var path: String?
     /// How long a recorded row may wait before it is written.
@@ -32,7 +35,7 @@ public struct LedgerConfig: Sendable, Equatable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case path
+        case enabled, path
         case flushInterval = "flush_interval"
         case queueCapacity = "queue_capacity"
         case batchSize = "batch_size"
@@ -42,6 +45,7 @@ public struct LedgerConfig: Sendable, Equatable, Decodable {
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.enabled = try container.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
         self.path = try container.decodeIfPresent(String.self, forKey: .path).nonEmpty
         if let interval = try container.decodeIfPresent(ConfigDurationValue.self, forKey: .flushInterval) {
             self.flushInterval = interval.duration

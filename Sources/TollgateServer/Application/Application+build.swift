@@ -43,7 +43,7 @@ public func buildApplication(
     )
     app.addServices(upstream)
     // The ledger writer stops after the server, so it drains every request's row.
-    app.addServices(gateway.ledger)
+    if let ledger = gateway.ledger { app.addServices(ledger) }
     // Services stop in reverse order, after the server: Redis outlives the requests using it.
     if let redis = gateway.redis { app.addServices(redis) }
     app.addServices(RoutesReloader(table: gateway.routing, directory: options.config.routesDirectory, interval: .seconds(1), logger: logger))

@@ -25,8 +25,9 @@ public final class Gateway: Sendable {
     let tokenizers: Tokenizers?
     /// The zone request features read the hour and weekday in, and reports their days in.
     let timeZone: TimeZone
-    let ledgerDatabase: LedgerDatabase
-    let ledger: LedgerWriter
+    /// The request ledger; nil when `ledger.enabled` is false.
+    let ledgerDatabase: LedgerDatabase?
+    let ledger: LedgerWriter?
     let providerHeaders: [String: (withBody: [(name: String, value: String)], withoutBody: [(name: String, value: String)])]
 
     public init(
@@ -37,8 +38,15 @@ public final class Gateway: Sendable {
     ) throws {
         self.config = config
         self.timeZone = config.timeZone
-        self.ledgerDatabase = try LedgerDatabase(path: config.ledgerPath)
-        self.ledger = LedgerWriter(database: self.ledgerDatabase, configuration: .init(config.ledger), logger: logger)
+        if config.ledger.enabled {
+            let database = try LedgerDatabase(path: config.ledgerPath)
+            self.ledgerDatabase = database
+            self.ledger = LedgerWriter(database: database, configuration: .init(config.ledger), logger: logger)
+        } else {
+            self.ledgerDatabase = nil
+            self.ledger = nil
+            logger.warning("the request ledger is disabled (ledger.enabled: false): no cost reports, and budgets restart from zero")
+        }
         self.providers = ProviderRegistry(config: config, environment: environment)
         self.keyStore = try KeyStore(directory: config.dataDirectory)
         let declared = try DeclaredKeysFile.load(budgetsDirectory: config.budgetsDirectory, environment: environment)
@@ -52,7 +60,9 @@ public final class Gateway: Sendable {
         } else {
             self.redis = nil
             let local = InProcessQuotaStore()
-            Self.seedTodaysSpend(into: local, from: self.ledgerDatabase, limits: limits, logger: logger)
+            if let ledgerDatabase = self.ledgerDatabase {
+                Self.seedTodaysSpend(into: local, from: ledgerDatabase, limits: limits, logger: logger)
+            }
             store = local
         }
         self.costs = CostControl(

@@ -17,7 +17,7 @@ struct HealthController {
             await self.ready()
         }
         router.get("/metrics") { _, _ in
-            self.gateway.metrics.recordLedger(self.gateway.ledger)
+            if let ledger = self.gateway.ledger { self.gateway.metrics.recordLedger(ledger) }
             var bytes: [UInt8] = []
             bytes.reserveCapacity(16 << 10)
             self.registry.emit(into: &bytes)
@@ -43,11 +43,15 @@ struct HealthController {
             checks.writeString(#""unreachable""#)
         }
         checks.writeString(#","ledger":"#)
-        if (try? await self.gateway.ledgerDatabase.ping()) != nil {
-            checks.writeString(#""ok""#)
+        if let ledger = self.gateway.ledgerDatabase {
+            if (try? await ledger.ping()) != nil {
+                checks.writeString(#""ok""#)
+            } else {
+                storesReady = false
+                checks.writeString(#""unreachable""#)
+            }
         } else {
-            storesReady = false
-            checks.writeString(#""unreachable""#)
+            checks.writeString(#""disabled""#)
         }
         if let redis = self.gateway.redis {
             checks.writeString(#","redis":"#)

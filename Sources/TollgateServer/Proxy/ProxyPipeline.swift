@@ -45,7 +45,9 @@ struct ProxyPipeline {
             metrics: self.gateway.metrics, costs: costs, ledger: self.gateway.ledger,
             context: LedgerContext(
                 requestID: context.requestID, key: key, user: user ?? key.user, requestedModel: requestedModel,
-                servedModel: resolved.model, provider: provider.name, stream: ingress.isStreaming
+                servedModel: resolved.model, provider: provider.name, stream: ingress.isStreaming,
+                promptText: self.gateway.config.ledger.storeText
+                    ? String(decoding: ingress.body.readableBytesView.prefix(LedgerContext.textLimit), as: UTF8.self) : nil
             ),
             route: decision.route, model: resolved.metricLabel, start: start, onFinish: target.release
         )
@@ -105,6 +107,7 @@ struct ProxyPipeline {
                 throw error
             }
             observation.record(usage: answer.usage)
+            observation.recordResponse(answer.body)
             headers[.tollgateCostUSD] = observation.cost.description
             headers[.contentType] = plan.isPassthrough ? upstream.header("content-type") ?? "application/json" : "application/json"
             observation.finish(status: upstream.status)

@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import NIOCore
 import Synchronization
 import TollgateCore
 
@@ -12,6 +13,11 @@ struct LedgerContext: Sendable {
     var servedModel: String
     var provider: String
     var stream: Bool
+    /// The request body, kept only when `ledger.store_text` is on; nil otherwise.
+    var promptText: String? = nil
+
+    /// The most of a prompt or response the ledger keeps.
+    static let textLimit = 256 << 10
 }
 
 /// Tracks one request from arrival to the end of its response body (streams included) and
@@ -28,6 +34,8 @@ final class RequestObservation: Sendable {
         var upstreamLatency: Duration?
         var timeToFirstByte: Duration?
         var errorCode: String?
+        /// What the client received (SSE events for streams), when `ledger.store_text` is on.
+        var responseText: [UInt8]?
     }
 
     private let metrics: GatewayMetrics
@@ -92,6 +100,21 @@ final class RequestObservation: Sendable {
         }
     }
 
+    /// Whether the ledger keeps this request's text (`ledger.store_text`).
+    var keepsText: Bool { self.ledgerContext?.promptText != nil }
+
+    /// Keeps what the client received, up to `LedgerContext.textLimit`, when the ledger stores text.
+    func recordResponse(_ bytes: ByteBuffer) {
+        guard self.keepsText else { return }
+        self.progress.withLock { progress in
+            var text = progress.responseText ?? []
+            let room = LedgerContext.textLimit - text.count
+            guard room > 0 else { return }
+            text.append(contentsOf: bytes.readableBytesView.prefix(room))
+            progress.responseText = text
+        }
+    }
+
     /// The request failed with `error` (recorded as the ledger row's error code).
     func failed(_ error: GatewayError) {
         self.progress.withLock { $0.errorCode = error.code ?? error.type }
@@ -141,6 +164,8 @@ final class RequestObservation: Sendable {
         entry.errorCode = status >= 400 ? (progress.errorCode ?? (status == 499 ? "client_closed_request" : nil)) : nil
         entry.upstreamLatencyMs = progress.upstreamLatency.map { Int($0.milliseconds) }
         entry.timeToFirstTokenMs = progress.timeToFirstByte.map { Int($0.milliseconds) }
+        entry.promptText = context.promptText
+        entry.responseText = progress.responseText.map { String(decoding: $0, as: UTF8.self) }
         return entry
     }
 

@@ -36,6 +36,7 @@ struct StreamRelay<Transcoder: ResponseStreamTranscoder> {
             }
             var first = true
             var failure: GatewayError?
+            let keepsText = self.observation.keepsText
             do {
                 for try await var chunk in self.upstream.body {
                     if first {
@@ -50,6 +51,7 @@ struct StreamRelay<Transcoder: ResponseStreamTranscoder> {
                         break
                     }
                     if output.readableBytes > 0 {
+                        if keepsText { self.observation.recordResponse(output) }
                         try await writer.write(output)
                         output.clear()
                     }
@@ -74,7 +76,10 @@ struct StreamRelay<Transcoder: ResponseStreamTranscoder> {
                 self.observation.failed(failure)
                 transcoder.fail(failure, into: &output)
             }
-            if output.readableBytes > 0 { try await writer.write(output) }
+            if output.readableBytes > 0 {
+                if keepsText { self.observation.recordResponse(output) }
+                try await writer.write(output)
+            }
             self.observation.record(usage: transcoder.usage)
             try await writer.finish([.tollgateCostUSD: self.observation.cost.description])
         }
