@@ -49,7 +49,7 @@ import Testing
         let unknown = try #require(throws: ConfigError.self) { try self.decode("ledger:\n  flush: 10ms\n") }
         #expect(unknown.line == 2)
         #expect(unknown.key == "ledger.flush")
-        #expect(unknown.reason.contains("allowed: path, flush_interval, queue_capacity, batch_size, store_text"))
+        #expect(unknown.reason.contains("allowed: enabled, path, flush_interval, queue_capacity, batch_size, store_text"))
 
         let capacity = try #require(throws: ConfigError.self) { try self.decode("ledger:\n  queue_capacity: 0\n") }
         #expect(capacity.key == "ledger.queue_capacity")
