@@ -154,3 +154,47 @@ import TollgateTestSupport
         }
     }
 }
+
+/// Requests built to break the accounting.
+@Suite struct CostControlAbuseTests {
+    @Test func absurdMaxTokensNeitherCrashesNorSlipsPastABudget() async throws {
+        let limits = "users:\n  mallory: { daily_budget_usd: 1 }\n"
+        try await GatewayHarness.run(budgets: ["limits.yaml": limits]) { gateway in
+            for maxTokens in ["9223372036854775807", "1000000000000000", "922337203685477"] {
+                let reply = try await gateway.chat(#"{"model":"gpt-5","user":"mallory","messages":[{"role":"user","content":"hi"}],"max_tokens":\#(maxTokens)}"#)
+                #expect(reply.status == 429, "max_tokens \(maxTokens)")
+                #expect(reply.errorField.code == "budget_exceeded")
+                // A refusal still names the route and model, and costs nothing.
+                #expect(reply.header("X-Tollgate-Cost-USD") == "0.000000" && reply.header("X-Tollgate-Model") == "gpt-5")
+            }
+            // Without a budget the gateway relays it (the provider judges max_tokens) and keeps serving.
+            let unlimited = try await gateway.chat(#"{"model":"gpt-5","messages":[{"role":"user","content":"hi"}],"max_tokens":9223372036854775807}"#)
+            #expect(unlimited.status == 200)
+            #expect(try await gateway.chat(#"{"model":"gpt-4o-mini","user":"mallory","messages":[{"role":"user","content":"hi"}],"max_tokens":10}"#).status == 200)
+        }
+    }
+
+    @Test func aBudgetedRequestWithoutMaxTokensIsCappedAtWhatItReserved() async throws {
+        let limits = "default_output_reservation: 512\nusers:\n  nina: { daily_budget_usd: 5 }\n"
+        try await GatewayHarness.run(budgets: ["limits.yaml": limits]) { gateway in
+            #expect(try await gateway.chat(#"{"model":"gpt-4o-mini","user":"nina","messages":[{"role":"user","content":"hi"}]}"#).status == 200)
+            let sent = try #require(gateway.provider.received.last?.json)
+            #expect(sent["max_completion_tokens"] as? Int == 512)
+            // No budget applies to other users: their request goes through untouched.
+            #expect(try await gateway.chat(#"{"model":"gpt-4o-mini","user":"omar","messages":[{"role":"user","content":"hi"}]}"#).status == 200)
+            #expect(gateway.provider.received.last?.json?["max_completion_tokens"] == nil)
+        }
+    }
+
+    @Test func aRepeatedRequestIDDoesNotShareAConcurrencySlot() async throws {
+        try await GatewayHarness.run(keyLimits: (rpm: nil, tpm: nil, maxConcurrent: 1, dailyBudgetUSD: nil)) { gateway in
+            gateway.provider.setBehavior(.delay(.milliseconds(800)), forModel: "gpt-4o")
+            let sameID = [("X-Tollgate-Request-Id", "client-chosen-1")]
+            async let slow = gateway.chat(#"{"model":"gpt-4o","messages":[{"role":"user","content":"slow"}]}"#, headers: sameID)
+            for _ in 0..<100 where gateway.provider.received.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            let second = try await gateway.chat(#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"again"}]}"#, headers: sameID)
+            #expect(second.status == 429)
+            #expect(try await slow.status == 200)
+        }
+    }
+}

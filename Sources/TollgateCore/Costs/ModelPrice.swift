@@ -40,6 +40,6 @@ public struct ModelPrice: Sendable, Equatable {
     /// USD per million tokens is exactly nanodollars per thousand tokens.
     static func cost(tokens: Int, perMillion price: Double) -> USD {
         guard tokens > 0, price > 0 else { return .zero }
-        return USD(nanos: Int64((Double(tokens) * price * 1000).rounded(.up)))
+        return USD(saturating: (Double(tokens) * price * 1000).rounded(.up))
     }
 }

@@ -7,25 +7,47 @@ public struct USD: Sendable, Hashable, Comparable, AdditiveArithmetic, CustomStr
 
     public init(nanos: Int64) { self.nanos = nanos }
 
-    /// Rounds to the nearest nanodollar.
+    /// Rounds to the nearest nanodollar; saturates beyond about ±9.2 billion dollars.
     public init(dollars: Double) {
-        self.nanos = Int64((dollars * 1e9).rounded())
+        self.init(saturating: (dollars * 1e9).rounded())
+    }
+
+    /// Nanodollars from a computed amount, clamped to what `Int64` holds (NaN is zero): costs
+    /// are computed from client- and provider-supplied token counts and must never trap.
+    public init(saturating nanos: Double) {
+        if nanos.isNaN {
+            self.nanos = 0
+        } else if nanos >= 9.2e18 {
+            self.nanos = .max
+        } else if nanos <= -9.2e18 {
+            self.nanos = .min
+        } else {
+            self.nanos = Int64(nanos)
+        }
     }
 
     public static let zero = USD(nanos: 0)
 
     public var dollars: Double { Double(self.nanos) / 1e9 }
 
-    public static func + (lhs: USD, rhs: USD) -> USD { USD(nanos: lhs.nanos &+ rhs.nanos) }
-    public static func - (lhs: USD, rhs: USD) -> USD { USD(nanos: lhs.nanos &- rhs.nanos) }
+    /// Saturating: a sum too large to hold stays at the maximum instead of wrapping negative
+    /// (a wrapped reservation would pass every budget check).
+    public static func + (lhs: USD, rhs: USD) -> USD {
+        let (sum, overflow) = lhs.nanos.addingReportingOverflow(rhs.nanos)
+        return USD(nanos: overflow ? (rhs.nanos > 0 ? .max : .min) : sum)
+    }
+
+    public static func - (lhs: USD, rhs: USD) -> USD {
+        let (difference, overflow) = lhs.nanos.subtractingReportingOverflow(rhs.nanos)
+        return USD(nanos: overflow ? (rhs.nanos < 0 ? .max : .min) : difference)
+    }
     public static func < (lhs: USD, rhs: USD) -> Bool { lhs.nanos < rhs.nanos }
 
     /// Six decimals, the precision of `X-Tollgate-Cost-USD` and reports (e.g. `0.000125`).
     public var description: String {
-        let micros = (self.nanos >= 0 ? self.nanos + 500 : self.nanos - 500) / 1000
-        let sign = micros < 0 ? "-" : ""
-        let magnitude = micros.magnitude
-        let fraction = String(magnitude % 1_000_000)
-        return "\(sign)\(magnitude / 1_000_000).\(String(repeating: "0", count: 6 - fraction.count))\(fraction)"
+        let sign = self.nanos < 0 ? "-" : ""
+        let micros = (self.nanos.magnitude / 500 + 1) / 2  // rounded half up, no overflow
+        let fraction = String(micros % 1_000_000)
+        return "\(sign)\(micros / 1_000_000).\(String(repeating: "0", count: 6 - fraction.count))\(fraction)"
     }
 }

@@ -111,6 +111,12 @@ public final class InProcessQuotaStore: QuotaStore {
                         scopeState.reserved = max(.zero, scopeState.reserved - claim.reservation)
                     }
                     // A request that ran past midnight is charged to the day it finished in.
+                    let today = BudgetDay(containing: Date(), in: scope.timeZone).name
+                    if scopeState.budgetDay != today, today > day.name {
+                        scopeState.budgetDay = today
+                        scopeState.spent = .zero
+                        scopeState.reserved = .zero
+                    }
                     scopeState.spent = scopeState.spent + settlement.cost
                 }
                 state.scopes[scope.id] = scopeState

@@ -14,7 +14,7 @@ extension TokenUsage {
         let read = usage.cache_read_input_tokens ?? 0
         let write = usage.cache_creation_input_tokens ?? 0
         self.init(
-            inputTokens: (usage.input_tokens ?? 0) + read + write,
+            inputTokens: (usage.input_tokens ?? 0).saturatingAdd(read).saturatingAdd(write),
             cachedInputTokens: read,
             cacheWriteInputTokens: write,
             outputTokens: usage.output_tokens ?? 0
@@ -30,7 +30,7 @@ extension TokenUsage {
         let read = usage.cache_read_input_tokens ?? self.cachedInputTokens
         let write = usage.cache_creation_input_tokens ?? self.cacheWriteInputTokens
         let uncached = usage.input_tokens ?? self.uncachedInputTokens
-        self.inputTokens = uncached + read + write
+        self.inputTokens = uncached.saturatingAdd(read).saturatingAdd(write)
         self.cachedInputTokens = read
         self.cacheWriteInputTokens = write
     }

@@ -24,7 +24,22 @@ public struct TokenUsage: Sendable, Equatable, Hashable {
     public static let zero = TokenUsage()
 
     /// Prompt tokens billed at the plain input price.
-    public var uncachedInputTokens: Int { max(0, self.inputTokens - self.cachedInputTokens - self.cacheWriteInputTokens) }
+    public var uncachedInputTokens: Int {
+        max(0, self.inputTokens.saturatingSubtract(self.cachedInputTokens).saturatingSubtract(self.cacheWriteInputTokens))
+    }
 
-    public var totalTokens: Int { self.inputTokens + self.outputTokens }
+    public var totalTokens: Int { self.inputTokens.saturatingAdd(self.outputTokens) }
+}
+
+extension Int {
+    /// Token counts come from clients and providers: sums must clamp, not trap.
+    public func saturatingAdd(_ other: Int) -> Int {
+        let (sum, overflow) = self.addingReportingOverflow(other)
+        return overflow ? (other > 0 ? .max : .min) : sum
+    }
+
+    public func saturatingSubtract(_ other: Int) -> Int {
+        let (difference, overflow) = self.subtractingReportingOverflow(other)
+        return overflow ? (other < 0 ? .max : .min) : difference
+    }
 }

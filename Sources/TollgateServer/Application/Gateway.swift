@@ -69,6 +69,7 @@ public final class Gateway: Sendable {
             prices: try PriceBook.load(budgetsDirectory: config.budgetsDirectory, config: config, environment: environment),
             limits: limits,
             store: store,
+            lease: Self.claimLease(config),
             logger: logger
         )
         self.upstream = upstream
@@ -124,6 +125,12 @@ public final class Gateway: Sendable {
         } catch {
             logger.error("could not read today's spend from the ledger; budgets start from zero", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Twice the longest total timeout any provider allows, and at least 15 minutes.
+    static func claimLease(_ config: GatewayConfig) -> Duration {
+        let longest = config.providers.values.map(\.timeouts.total).max() ?? .seconds(600)
+        return max(.seconds(900), longest * 2 + .seconds(60))
     }
 
     static func redisConfiguration(_ stores: StoresConfig, url: String) throws(ConfigError) -> RedisClient.Configuration {

@@ -17,7 +17,16 @@ final class CostControl: Sendable {
     private let softLimitCrossings = Counter(label: "tollgate_budget_soft_limit_requests_total")
     private let spend = FloatingPointCounter(label: "tollgate_spend_usd_total")
 
-    init(prices: PriceBook, limits: LimitsConfig, store: any QuotaStore, logger: Logger) {
+    /// No request is counted as more tokens than this (a billion): far above any model's
+    /// window, far below where sums could overflow.
+    static let tokenCeiling = 1 << 30
+
+    /// How long a claim holds its reservation and concurrency slot if never settled: longer
+    /// than any request can run, so a live request never loses them.
+    let lease: Duration
+
+    init(prices: PriceBook, limits: LimitsConfig, store: any QuotaStore, lease: Duration, logger: Logger) {
+        self.lease = lease
         self.prices = prices
         self.limits = limits
         self.store = store
@@ -46,10 +55,15 @@ final class CostControl: Sendable {
     func admit(
         requestID: String, scopes: [QuotaScope], price: ModelPrice, inputTokens: Int, maxOutputTokens: Int?, logger: Logger
     ) async throws(GatewayError) -> CostTicket {
-        let outputTokens = maxOutputTokens ?? self.limits.defaultOutputReservation
+        // Both counts come from the client: clamp so no arithmetic on them can trap.
+        let outputTokens = min(maxOutputTokens ?? self.limits.defaultOutputReservation, Self.tokenCeiling)
+        let input = min(inputTokens, Self.tokenCeiling)
+        // The claim's id is the gateway's own: a client-chosen request id must never let two
+        // requests share a concurrency slot or a reservation.
         let claim = QuotaClaim(
-            requestID: requestID, scopes: scopes, tokens: inputTokens + outputTokens,
-            reservation: price.worstCaseCost(inputTokens: inputTokens, maxOutputTokens: outputTokens)
+            requestID: requestID + "." + String(UInt64.random(in: 0...UInt64.max), radix: 36), scopes: scopes,
+            tokens: input + outputTokens, reservation: price.worstCaseCost(inputTokens: input, maxOutputTokens: outputTokens),
+            lease: self.lease
         )
         guard !claim.isEmpty else { return CostTicket(claim: claim, grant: QuotaGrant(), price: price) }
         let result: Result<QuotaGrant, QuotaDenial>
@@ -179,7 +193,8 @@ extension GatewayError {
         case .tooLarge(let scope, let resource, let limit, let requested):
             self.init(
                 status: 429, type: resource.rawValue, code: "rate_limit_exceeded",
-                message: "Request too large for \(scope): it needs \(requested) \(resource.rawValue) but the limit is \(limit) per minute. Reduce the prompt or max_tokens."
+                message: "Request too large for \(scope): it needs \(requested) \(resource.rawValue) but the limit is \(limit) per minute. Reduce the prompt or max_tokens.",
+                headers: [("Retry-After", "60")]
             )
         case .budgetExceeded(let scope, let limit, let used, let requested, let resetsAt):
             let wait = max(1, Int(resetsAt.timeIntervalSinceNow.rounded(.up)))

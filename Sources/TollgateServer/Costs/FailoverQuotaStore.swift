@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import Synchronization
 import TollgateCore
+import TollgateRedis
 
 /// The Redis store with a policy for when Redis is unreachable: fail open (enforce limits
 /// per process meanwhile, loudly) or fail closed (refuse with 503). Claims taken locally
@@ -26,6 +27,12 @@ final class FailoverQuotaStore: QuotaStore {
         do {
             return try await self.shared.claim(claim)
         } catch {
+            if case .reply(let message) = error as? RedisError {
+                // Redis answered, with an error: a bug, not an outage. Falling back would hand
+                // out a fresh local budget, so refuse.
+                self.logger.error("the Redis limit script failed", metadata: ["error": "\(message)"])
+                throw GatewayError.limitStoreUnavailable
+            }
             self.fallbacks.increment()
             self.warn(error)
             guard self.failOpen else { throw GatewayError.limitStoreUnavailable }

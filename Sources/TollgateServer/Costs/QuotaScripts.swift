@@ -78,7 +78,7 @@ enum QuotaScripts {
             local state = redis.call('HMGET', bk, 'spent', 'reserved')
             local used = (tonumber(state[1]) or 0) + math.max(0, tonumber(state[2]) or 0)
             if used + reservation > budget then
-              return {0, 'budget', i, tostring(budget), tostring(used), 0, 0, 0, 0, 0, 0}
+              return {0, 'budget', i, ARGV[9 + i * 4], string.format('%d', used), 0, 0, 0, 0, 0, 0}
             end
             w.b = true
             percents[#percents + 1] = tostring(i) .. ':' .. string.format('%.4f', budget > 0 and (used + reservation) * 100 / budget or 100)

@@ -61,8 +61,14 @@ struct ProxyPipeline {
         let plan: UpstreamPlan
         let ticket: CostTicket
         do {
+            // A budget reserves `default_output_reservation` for a request without max_tokens;
+            // the provider must not then write more than was reserved.
+            var caps = decision.caps
+            if caps.maxTokens == nil, ingress.routingView.outputTokenLimit == nil, scopes.contains(where: { $0.limits.dailyBudget != nil }) {
+                caps.maxTokens = costs.limits.defaultOutputReservation
+            }
             plan = try UpstreamPlan.make(
-                for: ingress, resolved: resolved, provider: provider, caps: decision.caps,
+                for: ingress, resolved: resolved, provider: provider, caps: caps,
                 translation: self.gateway.config.translation, logger: logger
             )
             let price = try costs.price(for: resolved.model)
@@ -73,7 +79,16 @@ struct ProxyPipeline {
             observation.admitted(ticket)
         } catch {
             observation.finish(failing: error)
-            throw error
+            // A refusal is still an answer about this route and model, and it cost nothing.
+            var refusal = error
+            var headers = HTTPFields()
+            headers[.tollgateRoute] = decision.route
+            headers[.tollgateModel] = resolved.model
+            headers[.tollgateCache] = "miss"
+            headers[.tollgateFallback] = "none"
+            headers[.tollgateCostUSD] = USD.zero.description
+            refusal.headers += headers.map { ($0.name.canonicalName, $0.value) }
+            throw refusal
         }
 
         let exchange = UpstreamExchange(

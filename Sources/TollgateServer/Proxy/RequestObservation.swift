@@ -34,6 +34,7 @@ final class RequestObservation: Sendable {
         var upstreamLatency: Duration?
         var timeToFirstByte: Duration?
         var errorCode: String?
+        var usageUnreliable = false
         /// What the client received (SSE events for streams), when `ledger.store_text` is on.
         var responseText: [UInt8]?
     }
@@ -90,7 +91,16 @@ final class RequestObservation: Sendable {
 
     func record(usage: TokenUsage?) {
         guard let usage else { return }
-        self.progress.withLock { $0.usage = usage }
+        self.progress.withLock { if !$0.usageUnreliable { $0.usage = usage } }
+    }
+
+    /// The usage report cannot be trusted (the stream broke): the request is charged its
+    /// reservation, the most it could have cost.
+    func chargeReservation() {
+        self.progress.withLock {
+            $0.usage = nil
+            $0.usageUnreliable = true
+        }
     }
 
     /// What the request costs given what is known now (the whole cost once usage arrived).

@@ -30,7 +30,6 @@ struct StreamRelay<Transcoder: ResponseStreamTranscoder> {
             var output = ByteBuffer()
             output.reserveCapacity(4096)
             defer {
-                self.observation.record(usage: transcoder.usage)
                 self.observation.finish(status: status)
                 self.logger.info("stream completed", metadata: ["status": "\(status)", "duration_ms": "\(self.observation.elapsed.milliseconds)"])
             }
@@ -67,20 +66,26 @@ struct StreamRelay<Transcoder: ResponseStreamTranscoder> {
                 failure = self.exchange.map(error)
                 self.logger.warning("upstream stream failed", metadata: ["error": "\(error)"])
             } catch {
+                // The client left: the provider billed what it generated until the transfer was
+                // cancelled, which the usage seen so far may not cover. Budgets take the worst case.
                 status = 499
+                self.observation.chargeReservation()
                 throw error
             }
             if let failure {
                 // Headers are gone already: report the failure the way the client's format does mid-stream.
                 status = failure.status
                 self.observation.failed(failure)
+                // A broken stream's usage report is missing or partial (Anthropic's first
+                // event says one output token): charge the reservation, never less.
+                self.observation.chargeReservation()
                 transcoder.fail(failure, into: &output)
             }
             if output.readableBytes > 0 {
                 if keepsText { self.observation.recordResponse(output) }
                 try await writer.write(output)
             }
-            self.observation.record(usage: transcoder.usage)
+            if failure == nil { self.observation.record(usage: transcoder.usage) }
             try await writer.finish([.tollgateCostUSD: self.observation.cost.description])
         }
     }
