@@ -41,4 +41,33 @@ enum RequestBody {
             throw .internalError
         }
     }
+
+    /// The body with top-level members added in front, without decoding or re-encoding it:
+    /// the common changes (an output cap, asking for the usage chunk) add a member the client
+    /// did not send, and re-encoding a whole request for that costs tens of microseconds.
+    /// Nil when the body does not start with an object or already mentions one of the names
+    /// (e.g. `"max_completion_tokens": null`): then the caller re-encodes.
+    static func inserting(_ members: [(name: String, json: String)], into body: ByteBuffer) -> ByteBuffer? {
+        let bytes = body.readableBytesView
+        guard let open = bytes.firstIndex(where: { !Self.isJSONWhitespace($0) }), bytes[open] == UInt8(ascii: "{") else { return nil }
+        for member in members where bytes.firstRange(of: Array("\"\(member.name)\"".utf8)) != nil { return nil }
+        let rest = bytes[(open + 1)...]
+        let isEmptyObject = rest.first(where: { !Self.isJSONWhitespace($0) }) == UInt8(ascii: "}")
+        var result = ByteBuffer()
+        result.reserveCapacity(body.readableBytes + members.reduce(0) { $0 + $1.name.utf8.count + $1.json.utf8.count + 4 })
+        result.writeInteger(UInt8(ascii: "{"))
+        for (index, member) in members.enumerated() {
+            if index > 0 { result.writeInteger(UInt8(ascii: ",")) }
+            result.writeJSONQuoted(member.name)
+            result.writeInteger(UInt8(ascii: ":"))
+            result.writeString(member.json)
+        }
+        if !isEmptyObject { result.writeInteger(UInt8(ascii: ",")) }
+        result.writeBytes(rest)
+        return result
+    }
+
+    private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\t")
+    }
 }

@@ -46,18 +46,21 @@ struct UpstreamPlan: Sendable {
         let reportedModel = provider.config.kind == .azureOpenAI ? resolved.model : model
         switch ingress.payload {
         case .openAI(var chat):
-            var changed = false
+            // Changes that only add a member the client did not send are spliced into the
+            // original bytes; anything else re-encodes the request.
+            var reencode = false
+            var added: [(name: String, json: String)] = []
             if chat.model != model {
                 chat.model = model
-                changed = true
+                reencode = true
             }
             if let capped = caps.outputTokenLimit(requested: chat.outputTokenLimit), capped != chat.outputTokenLimit {
+                if chat.outputTokenLimit == nil { added.append(("max_completion_tokens", String(capped))) } else { reencode = true }
                 if chat.maxCompletionTokens != nil || chat.maxTokens == nil {
                     chat.maxCompletionTokens = capped
                 } else {
                     chat.maxTokens = capped
                 }
-                changed = true
             }
             guard provider.config.speaksOpenAI else {
                 let translated = try chat.anthropicRequest(options: Self.options(translation, provider))
@@ -73,11 +76,24 @@ struct UpstreamPlan: Sendable {
             // client that did not ask.
             var clientWantsUsage = false
             if chat.isStreaming {
+                let hadOptions = chat.streamOptions != nil
                 clientWantsUsage = chat.requestStreamUsage()
-                changed = changed || !clientWantsUsage
+                if !clientWantsUsage {
+                    if hadOptions { reencode = true } else { added.append(("stream_options", #"{"include_usage":true}"#)) }
+                }
+            }
+            var body = ingress.body
+            if reencode {
+                body = try RequestBody.encode(chat)
+            } else if !added.isEmpty {
+                if let spliced = RequestBody.inserting(added, into: ingress.body) {
+                    body = spliced
+                } else {
+                    body = try RequestBody.encode(chat)
+                }
             }
             return UpstreamPlan(
-                endpoint: .chatCompletions, body: changed ? try RequestBody.encode(chat) : ingress.body,
+                endpoint: .chatCompletions, body: body,
                 answer: .openAIPassthrough(clientWantsUsage: clientWantsUsage), maxOutputTokens: chat.outputTokenLimit,
                 reportedModel: reportedModel
             )
