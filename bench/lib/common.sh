@@ -227,3 +227,59 @@ field() { # target c index(1-based) -> values over rounds
 }
 sum_field() { field "$@" | tr ' ' '\n' | awk '{s += $1} END {print s + 0}'; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
+
+# ---------------------------------------------------------------- shared steps of the run scripts
+build_gateway() { # builds $TOLLGATE_BIN when $build is 1, then checks it is there
+  if [ "$build" -eq 1 ]; then
+    echo "building: swift build -c release --product tollgate --scratch-path $SCRATCH_PATH" >&2
+    if ! swift build -c release --product tollgate --scratch-path "$SCRATCH_PATH" 2>&1 | tail -n 20 >&2; then
+      echo "build failed" >&2; exit 1
+    fi
+  fi
+  [ -x "$TOLLGATE_BIN" ] || { echo "no gateway binary at $TOLLGATE_BIN (build it, or set TOLLGATE_BIN)" >&2; exit 1; }
+}
+
+summarize_rounds() { # fills med[target,c,rps|p50|p99|reqs|non2xx|sockerr] and other_max from results
+  declare -gA med
+  local t c
+  for t in "${targets[@]}"; do
+    for c in "${concurrencies[@]}"; do
+      med[$t,$c,rps]="$(field "$t" "$c" 1 | median)"
+      med[$t,$c,p50]="$(field "$t" "$c" 2 | median)"
+      med[$t,$c,p99]="$(field "$t" "$c" 3 | median)"
+      med[$t,$c,reqs]="$(sum_field "$t" "$c" 4)"
+      med[$t,$c,non2xx]="$(sum_field "$t" "$c" 5)"
+      med[$t,$c,sockerr]="$(sum_field "$t" "$c" 6)"
+      other_max="$(field "$t" "$c" 7 | tr ' ' '\n' | awk -v m="${other_max:-0}" 'NF { if ($1 > m) m = $1 } END { print m }')"
+    done
+  done
+}
+
+binary_note() { # where $TOLLGATE_BIN came from, for the report
+  if [ "$build" -eq 1 ]; then echo "built by this run"; return; fi
+  local note="not built by this run, modified $(date -u -r "$TOLLGATE_BIN" '+%Y-%m-%d %H:%M UTC')"
+  if [ "$(stat -c %Y "$TOLLGATE_BIN")" -lt "$head_time" ]; then
+    note="$note — **older than the HEAD commit, so it may not be built from it**"
+  fi
+  echo "$note"
+}
+
+disturbance_line() { # the report line on other processes' CPU during the kept runs
+  echo "- Other processes' CPU during the kept runs: at most $other_max cores (see All rounds)$([ "$wait_idle" -eq 1 ] && echo "; --wait-idle: runs disturbed by more than 0.1 core were measured again")$(awk -v m="$other_max" 'BEGIN { if (m > 0.1) printf " — **something else was running; treat these numbers with suspicion**" }')"
+}
+
+report_problems() { # [extra reason]: a warning when runs had non-2xx or socket errors, or a smoke request failed
+  local problems=0 t c
+  for t in "${targets[@]}"; do
+    for c in "${concurrencies[@]}"; do
+      if [ "${med[$t,$c,non2xx]}" != 0 ] || [ "${med[$t,$c,sockerr]}" != 0 ]; then problems=1; fi
+    done
+  done
+  if [ "$problems" -eq 1 ] || [ ${#smoke_failed[@]} -gt 0 ]; then
+    echo
+    echo "**Warning:** some runs had non-2xx responses or socket errors; their RPS and latencies do not measure the proxy path${1:+ ($1)}."
+    for t in "${smoke_failed[@]}"; do
+      echo "- smoke request to $t: \`$(head -c 300 "$raw_dir/smoke-$t.json" 2>/dev/null | tr '\n' ' ')\`"
+    done
+  fi
+}

@@ -122,13 +122,7 @@ fi
 # ---------------------------------------------------------------- gateway
 gateway_key="sk-not-used"
 if has_target gateway; then
-  if [ "$build" -eq 1 ]; then
-    echo "building: swift build -c release --product tollgate --scratch-path $SCRATCH_PATH" >&2
-    if ! swift build -c release --product tollgate --scratch-path "$SCRATCH_PATH" 2>&1 | tail -n 20 >&2; then
-      echo "build failed" >&2; exit 1
-    fi
-  fi
-  [ -x "$TOLLGATE_BIN" ] || { echo "no gateway binary at $TOLLGATE_BIN (build it, or set TOLLGATE_BIN)" >&2; exit 1; }
+  build_gateway
   # The repo's config with quieter logging; relative dirs (budgets, routes, models) resolve from the repo root.
   sed -E 's/^(  level:)[[:space:]]*[a-z]+/\1 warning/' tollgate.yaml > "$work/tollgate.yaml"
   grep -qE '^  level: warning' "$work/tollgate.yaml" || { echo "could not set logging.level in the config copy" >&2; exit 1; }
@@ -199,18 +193,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
-declare -A med
-for t in "${targets[@]}"; do
-  for c in "${concurrencies[@]}"; do
-    med[$t,$c,rps]="$(field "$t" "$c" 1 | median)"
-    med[$t,$c,p50]="$(field "$t" "$c" 2 | median)"
-    med[$t,$c,p99]="$(field "$t" "$c" 3 | median)"
-    med[$t,$c,reqs]="$(sum_field "$t" "$c" 4)"
-    med[$t,$c,non2xx]="$(sum_field "$t" "$c" 5)"
-    med[$t,$c,sockerr]="$(sum_field "$t" "$c" 6)"
-    other_max="$(field "$t" "$c" 7 | tr ' ' '\n' | awk -v m="${other_max:-0}" 'NF { if ($1 > m) m = $1 } END { print m }')"
-  done
-done
+summarize_rounds
 
 # ---------------------------------------------------------------- report
 cpu_model="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || echo unknown)"
@@ -221,19 +204,12 @@ cpu_model="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/nul
   echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
   echo "- Host: $ncpu x $cpu_model; $(nginx -v 2>&1 | sed 's/^nginx version: //'); $(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}')"
   if has_target gateway; then
-    bin_note="built by this run"
-    if [ "$build" -eq 0 ]; then
-      bin_note="not built by this run, modified $(date -u -r "$TOLLGATE_BIN" '+%Y-%m-%d %H:%M UTC')"
-      if [ "$(stat -c %Y "$TOLLGATE_BIN")" -lt "$head_time" ]; then
-        bin_note="$bin_note — **older than the HEAD commit, so it may not be built from it**"
-      fi
-    fi
-    echo "- Gateway: \`$TOLLGATE_BIN\` ($bin_note), logging.level warning, no Redis"
+    echo "- Gateway: \`$TOLLGATE_BIN\` ($(binary_note)), logging.level warning, no Redis"
   fi
   echo "- Layout: canned upstream and the server under test pinned to CPU $SUT_CPU, wrk pinned to CPU $WRK_CPU (taskset); identical for all targets"
   echo "- Request: POST /v1/chat/completions, ${#request_body}-byte body; canned response ${#completion} bytes; keep-alive everywhere"
   echo "- Load average (1/5/15 min): $load_start at start, $load_end at end (the benchmark itself adds about 1-2)"
-  echo "- Other processes' CPU during the kept runs: at most $other_max cores (see All rounds)$([ "$wait_idle" -eq 1 ] && echo "; --wait-idle: runs disturbed by more than 0.1 core were measured again")$(awk -v m="$other_max" 'BEGIN { if (m > 0.1) printf " — **something else was running; treat these numbers with suspicion**" }')"
+  disturbance_line
   echo "- Runs: $ROUNDS interleaved rounds; each run = ${WARMUP}s warm-up + ${DURATION}s measured; wrk -t1 -c1 and -t2 -c32; values are the median of the rounds"
   echo
   echo "| Target | Concurrency | RPS | p50 (µs) | p99 (µs) | Requests | Non-2xx | Socket errors |"
@@ -264,19 +240,7 @@ cpu_model="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/nul
     echo "- **gateway added p50 at c=1: $(calc '%+.0f' "$added") µs** (target <= 100 µs: $verdict)"
     echo "- gateway added p99 at c=1: $(calc '%+.0f' "${med[gateway,1,p99]} - ${med[direct,1,p99]}") µs"
   fi
-  problems=0
-  for t in "${targets[@]}"; do
-    for c in "${concurrencies[@]}"; do
-      if [ "${med[$t,$c,non2xx]}" != 0 ] || [ "${med[$t,$c,sockerr]}" != 0 ]; then problems=1; fi
-    done
-  done
-  if [ "$problems" -eq 1 ] || [ ${#smoke_failed[@]} -gt 0 ]; then
-    echo
-    echo "**Warning:** some runs had non-2xx responses or socket errors; their RPS and latencies do not measure the proxy path."
-    for t in "${smoke_failed[@]}"; do
-      echo "- smoke request to $t: \`$(head -c 300 "$raw_dir/smoke-$t.json" 2>/dev/null | tr '\n' ' ')\`"
-    done
-  fi
+  report_problems
   echo
   echo "<details><summary>All rounds</summary>"
   echo
