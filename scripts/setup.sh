@@ -5,18 +5,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-packages=(libcurl4-openssl-dev libhiredis-dev libsqlite3-dev libopenblas-dev python3-pip python3-venv curl)
-missing=()
-for package in "${packages[@]}"; do
-  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  sudo_cmd=""
-  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  echo "setup: installing ${missing[*]}" >&2
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+source scripts/lib/apt-packages.sh
+ensure_packages "${TOLLGATE_BUILD_PACKAGES[@]}"
 
 scripts/setup-model.sh
 scripts/setup-tokenizer.sh

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test: the Swift test suite (unit and live-server tests against the fake
 # provider), then the official OpenAI and Anthropic Python SDKs against a live gateway.
-# Needs the system libraries from scripts/setup.sh; fetches the embedding model and the
-# tokenizer rank files if missing.
+# Installs missing system packages (redis-server included) and fetches the embedding model
+# and the tokenizer rank files if missing, so it works on a fresh machine by itself.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
+# The tests of shared limits start their own redis-server, so it must be installed.
+source scripts/lib/apt-packages.sh
+ensure_packages "${TOLLGATE_BUILD_PACKAGES[@]}" redis-server
 scripts/setup-model.sh
 scripts/setup-tokenizer.sh
 swift build --build-tests
