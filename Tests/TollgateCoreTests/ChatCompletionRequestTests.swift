@@ -16,6 +16,16 @@ import Testing
         }
     }
 
+    /// The gateway's own path: `JSONParser` straight from the body's bytes.
+    func fastPathError(_ json: String) -> RequestValidationError? {
+        do {
+            _ = try Array(json.utf8).withUnsafeBytes { try ChatCompletionRequest(body: $0) }
+            return nil
+        } catch {
+            return error as? RequestValidationError ?? RequestValidationError(message: "\(error)", param: "unexpected error")
+        }
+    }
+
     @Test func keepsUnknownFieldsThroughARoundTrip() throws {
         let json = """
             {"model":"gpt-4o","messages":[{"role":"user","content":"hi","x_note":{"a":[1,2.5,true,null]}}],
@@ -66,11 +76,26 @@ import Testing
         let error = try #require(validationError(json))
         #expect(error.param == param)
         if let message { #expect(error.message == message) }
+        // Parsing the body directly gives the very same error.
+        #expect(fastPathError(json) == error)
+    }
+
+    @Test func bothPathsDecodeTheSameRequest() throws {
+        let json = #"{"model":"gpt-4o","messages":[{"role":"user","content":[{"type":"text","text":"hi"}],"name":"n"},{"role":"assistant","content":null,"tool_calls":[]}],"max_tokens":10.0,"stop":["x"],"n":null,"seed":1}"#
+        let fast = try Array(json.utf8).withUnsafeBytes { try ChatCompletionRequest(body: $0) }
+        // Foundation's decoder does not keep member order, so compare the content.
+        let viaDecoder = try decode(json)
+        let encoded = try [fast, viaDecoder].map { try JSONSerialization.jsonObject(with: JSONEncoder().encode($0)) as! NSDictionary }
+        #expect(encoded[0] == encoded[1])
+        #expect(fast.maxTokens == 10)
+        #expect(fast.n == nil)
+        #expect(fast.additionalFields["seed"] == .int(1))
     }
 
     @Test(arguments: ["", "{", "[1,2]", "null", "\"text\"", "{\"model\":\"m\",}", "\u{FEFF}{}"])
     func malformedJSONIsA400NotACrash(json: String) {
         #expect(validationError(json) != nil)
+        #expect(fastPathError(json) != nil)
     }
 
     @Test func invalidUTF8IsRejected() {
@@ -78,5 +103,6 @@ import Testing
         bytes += [0xC3, 0x28, 0xFF]
         bytes += Array(#""}]}"#.utf8)
         #expect(throws: (any Error).self) { try JSONDecoder().decode(ChatCompletionRequest.self, from: Data(bytes)) }
+        #expect(throws: RequestValidationError.self) { try bytes.withUnsafeBytes { try ChatCompletionRequest(body: $0) } }
     }
 }

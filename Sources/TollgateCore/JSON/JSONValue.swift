@@ -51,7 +51,7 @@ public enum JSONValue: Sendable, Hashable {
 /// the same object twice gives the same bytes.
 public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
     public private(set) var keys: [String] = []
-    private var storage: [String: JSONValue] = [:]
+    private(set) var storage: [String: JSONValue] = [:]
 
     public init() {}
 
@@ -73,15 +73,18 @@ public struct JSONObject: Sendable, Hashable, Sequence, ExpressibleByDictionaryL
         }
     }
 
-    public func makeIterator() -> some IteratorProtocol<(key: String, value: JSONValue)> {
+    public func makeIterator() -> Iterator { Iterator(object: self) }
+
+    /// Entries in key order.
+    public struct Iterator: IteratorProtocol {
+        let object: JSONObject
         var index = 0
-        let keys = self.keys
-        let storage = self.storage
-        return AnyIterator {
-            guard index < keys.count else { return nil }
-            defer { index += 1 }
-            let key = keys[index]
-            return (key, storage[key]!)
+
+        public mutating func next() -> (key: String, value: JSONValue)? {
+            guard self.index < self.object.keys.count else { return nil }
+            let key = self.object.keys[self.index]
+            self.index += 1
+            return (key, self.object.storage[key]!)
         }
     }
 }

@@ -33,4 +33,18 @@ public struct BudgetDay: Sendable, Hashable {
     }
 
     private static let cache = Mutex<[String: BudgetDay]>([:])
+
+    /// The current day of every scope with a daily budget (nil for the others), aligned with
+    /// `scopes`. Scopes nearly always share one zone: it is looked up once per zone.
+    public static func days(for scopes: [QuotaScope], at date: Date) -> [BudgetDay?] {
+        var last: (zone: String, day: BudgetDay)?
+        return scopes.map { scope in
+            guard scope.limits.dailyBudget != nil else { return nil }
+            let zone = scope.timeZone.identifier
+            if let last, last.zone == zone { return last.day }
+            let day = BudgetDay(containing: date, in: scope.timeZone)
+            last = (zone, day)
+            return day
+        }
+    }
 }

@@ -99,6 +99,7 @@ public final class InProcessQuotaStore: QuotaStore {
 
     public func settleNow(_ claim: QuotaClaim, _ settlement: QuotaSettlement) {
         let days = claim.budgetDays
+        let now = Date()
         self.state.withLock { state in
             for (index, scope) in claim.scopes.enumerated() {
                 guard var scopeState = state.scopes[scope.id] else { continue }
@@ -111,11 +112,13 @@ public final class InProcessQuotaStore: QuotaStore {
                         scopeState.reserved = max(.zero, scopeState.reserved - claim.reservation)
                     }
                     // A request that ran past midnight is charged to the day it finished in.
-                    let today = BudgetDay(containing: Date(), in: scope.timeZone).name
-                    if scopeState.budgetDay != today, today > day.name {
-                        scopeState.budgetDay = today
-                        scopeState.spent = .zero
-                        scopeState.reserved = .zero
+                    if now >= day.resetsAt {
+                        let today = BudgetDay(containing: now, in: scope.timeZone).name
+                        if scopeState.budgetDay != today, today > day.name {
+                            scopeState.budgetDay = today
+                            scopeState.spent = .zero
+                            scopeState.reserved = .zero
+                        }
                     }
                     scopeState.spent = scopeState.spent + settlement.cost
                 }
@@ -126,11 +129,12 @@ public final class InProcessQuotaStore: QuotaStore {
 
     public func budgetUsedPercent(_ scopes: [QuotaScope], at time: Date) -> Double? {
         var result: Double?
+        let days = BudgetDay.days(for: scopes, at: time)
         self.state.withLock { state in
-            for scope in scopes {
-                guard let budget = scope.limits.dailyBudget else { continue }
+            for (scope, day) in zip(scopes, days) {
+                guard let budget = scope.limits.dailyBudget, let day else { continue }
                 var percent = 0.0
-                if let scopeState = state.scopes[scope.id], scopeState.budgetDay == BudgetDay(containing: time, in: scope.timeZone).name {
+                if let scopeState = state.scopes[scope.id], scopeState.budgetDay == day.name {
                     percent = Self.percent(scopeState.spent + scopeState.reserved, of: budget)
                 }
                 result = max(result ?? 0, percent)

@@ -22,7 +22,7 @@ public struct QuotaClaim: Sendable {
         self.reservation = reservation
         self.time = time
         self.lease = lease
-        self.budgetDays = scopes.map { $0.limits.dailyBudget == nil ? nil : BudgetDay(containing: time, in: $0.timeZone) }
+        self.budgetDays = BudgetDay.days(for: scopes, at: time)
     }
 
     public var isEmpty: Bool { self.scopes.isEmpty }

@@ -46,42 +46,66 @@ public struct ChatCompletionRequest: Sendable, Hashable {
     }
 }
 
-extension ChatCompletionRequest: Codable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: JSONKey.self)
+extension ChatCompletionRequest {
+    /// Parses a request body (the gateway's hot path: one pass over the bytes, no `Decoder`).
+    public init(body: UnsafeRawBufferPointer) throws(RequestValidationError) {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(body)
+        } catch {
+            throw .notJSON(error)
+        }
+        try self.init(json: value)
+    }
+
+    /// The request in a parsed body; `path` names where it sits for error messages (empty
+    /// at the top level).
+    public init(json value: JSONValue, path: String = "") throws(RequestValidationError) {
+        guard case .object(let object) = value else {
+            throw path.isEmpty ? .notAnObject : .wrongType(path, expected: "an object")
+        }
         var model: String?
         var messages: [ChatMessage]?
         self.additionalFields = JSONObject()
-        for key in container.allKeys {
-            switch key.stringValue {
-            case "model": model = try container.decode(String.self, forKey: key)
-            case "messages": messages = try container.decode([ChatMessage].self, forKey: key)
-            case "stream": self.stream = try container.decodeIfPresent(Bool.self, forKey: key)
-            case "stream_options": self.streamOptions = try container.decodeIfPresent(JSONObject.self, forKey: key)
-            case "max_tokens": self.maxTokens = try container.decodeIfPresent(Int.self, forKey: key)
-            case "max_completion_tokens": self.maxCompletionTokens = try container.decodeIfPresent(Int.self, forKey: key)
-            case "temperature": self.temperature = try container.decodeIfPresent(Double.self, forKey: key)
-            case "top_p": self.topP = try container.decodeIfPresent(Double.self, forKey: key)
-            case "n": self.n = try container.decodeIfPresent(Int.self, forKey: key)
-            case "stop": self.stop = try container.decodeIfPresent(JSONValue.self, forKey: key)
-            case "user": self.user = try container.decodeIfPresent(String.self, forKey: key)
-            case "tools": self.tools = try container.decodeIfPresent([JSONValue].self, forKey: key)
-            case "tool_choice": self.toolChoice = try container.decodeIfPresent(JSONValue.self, forKey: key)
-            case "response_format": self.responseFormat = try container.decodeIfPresent(JSONValue.self, forKey: key)
-            default: self.additionalFields[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
+        for key in object.keys {
+            let member = object.storage[key]!
+            let param = RequestMember.path(path, key)
+            switch key {
+            case "model": model = try RequestMember.requiredString(member, at: param)
+            case "messages":
+                let elements = try RequestMember.requiredArray(member, at: param)
+                var decoded: [ChatMessage] = []
+                decoded.reserveCapacity(elements.count)
+                for (index, element) in elements.enumerated() {
+                    decoded.append(try ChatMessage(json: element, path: "\(param)[\(index)]"))
+                }
+                messages = decoded
+            case "stream": self.stream = try RequestMember.bool(member, at: param)
+            case "stream_options": self.streamOptions = try RequestMember.object(member, at: param)
+            case "max_tokens": self.maxTokens = try RequestMember.int(member, at: param)
+            case "max_completion_tokens": self.maxCompletionTokens = try RequestMember.int(member, at: param)
+            case "temperature": self.temperature = try RequestMember.double(member, at: param)
+            case "top_p": self.topP = try RequestMember.double(member, at: param)
+            case "n": self.n = try RequestMember.int(member, at: param)
+            case "stop": self.stop = member == .null ? nil : member
+            case "user": self.user = try RequestMember.string(member, at: param)
+            case "tools": self.tools = try RequestMember.array(member, at: param)
+            case "tool_choice": self.toolChoice = member == .null ? nil : member
+            case "response_format": self.responseFormat = member == .null ? nil : member
+            default: self.additionalFields[key] = member
             }
         }
-        guard let model else { throw RequestValidationError.missing("model") }
-        guard let messages else { throw RequestValidationError.missing("messages") }
+        guard let model else { throw .missing(RequestMember.path(path, "model")) }
+        guard let messages else { throw .missing(RequestMember.path(path, "messages")) }
         guard !messages.isEmpty else {
-            throw RequestValidationError(message: "'messages' must contain at least one message.", param: "messages")
+            throw RequestValidationError(message: "'messages' must contain at least one message.", param: RequestMember.path(path, "messages"))
         }
         self.model = model
         self.messages = messages
         try self.validateRanges()
     }
 
-    private func validateRanges() throws {
+    private func validateRanges() throws(RequestValidationError) {
         if let maxTokens, maxTokens < 1 {
             throw RequestValidationError(message: "'max_tokens' must be at least 1, got \(maxTokens).", param: "max_tokens")
         }
@@ -100,6 +124,14 @@ extension ChatCompletionRequest: Codable {
         if let topP, !(0...1).contains(topP) {
             throw RequestValidationError(message: "'top_p' must be between 0 and 1.", param: "top_p")
         }
+    }
+}
+
+extension ChatCompletionRequest: Codable {
+    /// Through `JSONValue`, so a request decoded by any `Decoder` is checked exactly like a
+    /// request body.
+    public init(from decoder: any Decoder) throws {
+        try self.init(json: try JSONValue(from: decoder), path: CodingPathFormatter.format(decoder.codingPath))
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -43,26 +43,32 @@ public enum MessageContent: Sendable, Hashable {
     }
 }
 
+extension MessageContent {
+    /// Content in a parsed body: a string, or an array of parts that each name their `type`.
+    init(json value: JSONValue, path: String) throws(RequestValidationError) {
+        switch value {
+        case .string(let text):
+            self = .text(text)
+        case .array(let elements):
+            var parts: [JSONObject] = []
+            parts.reserveCapacity(elements.count)
+            for (index, element) in elements.enumerated() {
+                guard case .object(let part) = element else {
+                    throw .wrongType(path, expected: "a string or an array of content parts")
+                }
+                guard part["type"]?.stringValue != nil else { throw .missing("\(path)[\(index)].type") }
+                parts.append(part)
+            }
+            self = .parts(parts)
+        default:
+            throw .wrongType(path, expected: "a string or an array of content parts")
+        }
+    }
+}
+
 extension MessageContent: Codable {
     public init(from decoder: any Decoder) throws {
-        let single = try decoder.singleValueContainer()
-        if let text = try? single.decode(String.self) {
-            self = .text(text)
-            return
-        }
-        guard let parts = try? single.decode([JSONObject].self) else {
-            throw DecodingError.typeMismatch(
-                MessageContent.self,
-                .init(codingPath: decoder.codingPath, debugDescription: "expected a string or an array of content parts")
-            )
-        }
-        for (index, part) in parts.enumerated() where part["type"]?.stringValue == nil {
-            throw RequestValidationError(
-                message: "Missing required parameter: '\(CodingPathFormatter.format(decoder.codingPath)).[\(index)].type'.",
-                param: "\(CodingPathFormatter.format(decoder.codingPath))[\(index)].type"
-            )
-        }
-        self = .parts(parts)
+        try self.init(json: try JSONValue(from: decoder), path: CodingPathFormatter.format(decoder.codingPath))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -74,39 +80,45 @@ extension MessageContent: Codable {
     }
 }
 
-extension ChatMessage: Codable {
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: JSONKey.self)
+extension ChatMessage {
+    /// The message in a parsed body; `path` is its place, e.g. `messages[0]`.
+    init(json value: JSONValue, path: String) throws(RequestValidationError) {
+        guard case .object(let object) = value else { throw .wrongType(path, expected: "an object") }
         var role: Role?
         self.additionalFields = JSONObject()
-        for key in container.allKeys {
-            switch key.stringValue {
+        for key in object.keys {
+            let member = object.storage[key]!
+            let param = RequestMember.path(path, key)
+            switch key {
             case "role":
-                let raw = try container.decode(String.self, forKey: key)
+                let raw = try RequestMember.requiredString(member, at: param)
                 guard let parsed = Role(rawValue: raw) else {
-                    let path = CodingPathFormatter.format(decoder.codingPath + [key])
                     throw RequestValidationError(
-                        message: "Invalid value for '\(path)': '\(raw)'. Supported values are: "
+                        message: "Invalid value for '\(param)': '\(raw)'. Supported values are: "
                             + Role.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ".",
-                        param: path
+                        param: param
                     )
                 }
                 role = parsed
             case "content":
-                self.content = try container.decodeIfPresent(MessageContent.self, forKey: key)
-            case "name": self.name = try container.decodeIfPresent(String.self, forKey: key)
-            case "tool_calls": self.toolCalls = try container.decodeIfPresent([JSONValue].self, forKey: key)
-            case "tool_call_id": self.toolCallID = try container.decodeIfPresent(String.self, forKey: key)
-            default: self.additionalFields[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
+                self.content = member == .null ? nil : try MessageContent(json: member, path: param)
+            case "name": self.name = try RequestMember.string(member, at: param)
+            case "tool_calls": self.toolCalls = try RequestMember.array(member, at: param)
+            case "tool_call_id": self.toolCallID = try RequestMember.string(member, at: param)
+            default: self.additionalFields[key] = member
             }
         }
-        guard let role else {
-            throw RequestValidationError.missing(CodingPathFormatter.format(decoder.codingPath + [JSONKey("role")]))
-        }
+        guard let role else { throw .missing(RequestMember.path(path, "role")) }
         self.role = role
         if self.content == nil && role != .assistant {
-            throw RequestValidationError.missing(CodingPathFormatter.format(decoder.codingPath + [JSONKey("content")]))
+            throw .missing(RequestMember.path(path, "content"))
         }
+    }
+}
+
+extension ChatMessage: Codable {
+    public init(from decoder: any Decoder) throws {
+        try self.init(json: try JSONValue(from: decoder), path: CodingPathFormatter.format(decoder.codingPath))
     }
 
     public func encode(to encoder: any Encoder) throws {

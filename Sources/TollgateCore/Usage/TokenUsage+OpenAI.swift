@@ -20,52 +20,32 @@ extension TokenUsage {
 
     /// The usage in an OpenAI response body (a chat completion or embeddings list), without
     /// decoding the whole body: `usage` is the last top-level member providers write, so
-    /// the scan starts from the end. Nil when the body carries no usage.
+    /// the scan starts from the end, and only that small object is parsed. Nil when the
+    /// body carries no usage, or one with counts that are not integers.
     public static func fromOpenAIBody(_ body: ByteBuffer) -> TokenUsage? {
-        let bytes = body.readableBytesView
-        guard let object = Self.lastObject(named: Array(#""usage""#.utf8), in: bytes) else { return nil }
-        guard let wire = try? JSONDecoder().decode(OpenAIWire.self, from: Data(object)) else { return nil }
-        return TokenUsage(wire)
+        body.withUnsafeReadableBytes { bytes -> TokenUsage? in
+            guard let name = ByteScan.lastIndex(of: #""usage""#, in: bytes) else { return nil }
+            var start = ByteScan.skipWhitespace(in: bytes, from: name + 7)
+            guard start < bytes.count, bytes[start] == UInt8(ascii: ":") else { return nil }
+            start = ByteScan.skipWhitespace(in: bytes, from: start + 1)
+            guard start < bytes.count, bytes[start] == UInt8(ascii: "{"),
+                let end = ByteScan.endOfObject(in: bytes, from: start),
+                case .object(let usage)? = try? JSONParser.parse(UnsafeRawBufferPointer(rebasing: bytes[start..<end]))
+            else { return nil }
+            let details = usage["prompt_tokens_details"]
+            guard let input = Self.count(usage["prompt_tokens"]), let output = Self.count(usage["completion_tokens"]),
+                let cached = Self.count(details?["cached_tokens"])
+            else { return nil }
+            return TokenUsage(inputTokens: input ?? 0, cachedInputTokens: cached ?? 0, outputTokens: output ?? 0)
+        }
     }
 
-    /// The bytes of the JSON object that follows the last `"name":` in `bytes`.
-    static func lastObject(named name: [UInt8], in bytes: ByteBufferView) -> ByteBufferView? {
-        var index = bytes.endIndex - name.count
-        while index >= bytes.startIndex {
-            if bytes[index] == UInt8(ascii: "\""), bytes[index..<(index + name.count)].elementsEqual(name) {
-                var cursor = index + name.count
-                while cursor < bytes.endIndex, bytes[cursor] == UInt8(ascii: " ") || bytes[cursor] == UInt8(ascii: ":") || bytes[cursor] == UInt8(ascii: "\n") || bytes[cursor] == UInt8(ascii: "\t") || bytes[cursor] == UInt8(ascii: "\r") {
-                    cursor += 1
-                }
-                guard cursor < bytes.endIndex, bytes[cursor] == UInt8(ascii: "{") else { return nil }
-                if let end = Self.endOfObject(in: bytes, from: cursor) { return bytes[cursor..<end] }
-                return nil
-            }
-            index -= 1
+    /// A token count: `.some(nil)` when absent or null, nil when it is not an integer.
+    private static func count(_ value: JSONValue?) -> Int?? {
+        switch value {
+        case nil, .null?: return .some(nil)
+        case .int(let number)?: return .some(Int(number))
+        default: return nil
         }
-        return nil
-    }
-
-    /// One past the `}` closing the object that starts at `start`, skipping strings.
-    static func endOfObject(in bytes: ByteBufferView, from start: Int) -> Int? {
-        var depth = 0
-        var inString = false
-        var escaped = false
-        var index = start
-        while index < bytes.endIndex {
-            let byte = bytes[index]
-            if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
-            } else if byte == UInt8(ascii: "\"") {
-                inString = true
-            } else if byte == UInt8(ascii: "{") {
-                depth += 1
-            } else if byte == UInt8(ascii: "}") {
-                depth -= 1
-                if depth == 0 { return index + 1 }
-            }
-            index += 1
-        }
-        return nil
     }
 }

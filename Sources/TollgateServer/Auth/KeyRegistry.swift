@@ -28,9 +28,9 @@ final class KeyRegistry: Sendable {
     /// The secret a client presented: `Authorization: Bearer <key>` or `x-api-key: <key>`.
     static func presentedSecret(in headers: HTTPFields) -> Substring? {
         if let authorization = headers[.authorization] {
-            let value = authorization[...]
-            if value.count > 7, value.prefix(7).lowercased() == "bearer " {
-                return value.dropFirst(7).drop(while: { $0 == " " })
+            // "Bearer " in any case, compared byte by byte (no lowercased copy per request).
+            if authorization.utf8.count > 7, authorization.utf8.prefix(7).elementsEqual("bearer ".utf8, by: { $0 | 0x20 == $1 }) {
+                return authorization.dropFirst(7).drop(while: { $0 == " " })
             }
         }
         if let apiKey = headers[.xAPIKey], !apiKey.isEmpty { return apiKey[...] }

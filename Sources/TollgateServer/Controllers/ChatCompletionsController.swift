@@ -16,7 +16,7 @@ struct ChatCompletionsController {
         let start = ContinuousClock.now
         let key = try await self.gateway.keys.authenticate(request.headers)
         let body = try await RequestBody.collect(request, limit: self.gateway.config.server.maxBodyBytes)
-        let completion = try RequestBody.decode(ChatCompletionRequest.self, from: body)
+        let completion = try RequestBody.decodeChatCompletion(from: body)
         let ingress = IngressRequest(openAI: completion, body: body, headers: request.headers)
         return try await ProxyPipeline(gateway: self.gateway).run(ingress, key: key, headers: request.headers, context: context, start: start)
     }

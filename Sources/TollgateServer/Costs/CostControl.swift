@@ -141,16 +141,17 @@ struct CostTicket: Sendable {
 }
 
 extension HTTPFields {
+    /// Appends the headers (the gateway adds them once, to fields that do not have them).
     mutating func addRateLimitHeaders(requests: RateStatus?, tokens: RateStatus?) {
         if let requests {
-            self[.rateLimitLimitRequests] = String(requests.limit)
-            self[.rateLimitRemainingRequests] = String(requests.remaining)
-            self[.rateLimitResetRequests] = RateStatus.formatReset(requests.resetAfter)
+            self.append(HTTPField(name: .rateLimitLimitRequests, value: String(requests.limit)))
+            self.append(HTTPField(name: .rateLimitRemainingRequests, value: String(requests.remaining)))
+            self.append(HTTPField(name: .rateLimitResetRequests, value: RateStatus.formatReset(requests.resetAfter)))
         }
         if let tokens {
-            self[.rateLimitLimitTokens] = String(tokens.limit)
-            self[.rateLimitRemainingTokens] = String(tokens.remaining)
-            self[.rateLimitResetTokens] = RateStatus.formatReset(tokens.resetAfter)
+            self.append(HTTPField(name: .rateLimitLimitTokens, value: String(tokens.limit)))
+            self.append(HTTPField(name: .rateLimitRemainingTokens, value: String(tokens.remaining)))
+            self.append(HTTPField(name: .rateLimitResetTokens, value: RateStatus.formatReset(tokens.resetAfter)))
         }
     }
 }

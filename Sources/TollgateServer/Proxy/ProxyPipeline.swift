@@ -123,7 +123,7 @@ struct ProxyPipeline {
             }
             observation.record(usage: answer.usage)
             observation.recordResponse(answer.body)
-            headers[.tollgateCostUSD] = observation.cost.description
+            headers.append(HTTPField(name: .tollgateCostUSD, value: observation.cost.description))
             headers[.contentType] = plan.isPassthrough ? upstream.header("content-type") ?? "application/json" : "application/json"
             observation.finish(status: upstream.status)
             logger.info("request completed", metadata: ["status": "\(upstream.status)", "duration_ms": "\(observation.elapsed.milliseconds)"])
@@ -150,15 +150,16 @@ struct ProxyPipeline {
         return Response(status: .ok, headers: headers, body: body)
     }
 
+    /// Appended, not set: these names are not there yet, and setting searches the fields.
     static func responseHeaders(route: String, resolved: ResolvedModel, upstream: UpstreamResponse) -> HTTPFields {
         var headers = HTTPFields()
-        headers.reserveCapacity(10)
-        headers[.tollgateRoute] = route
-        headers[.tollgateModel] = resolved.model
-        headers[.tollgateCache] = "miss"
-        headers[.tollgateFallback] = "none"
+        headers.reserveCapacity(16)
+        headers.append(HTTPField(name: .tollgateRoute, value: route))
+        headers.append(HTTPField(name: .tollgateModel, value: resolved.model))
+        headers.append(HTTPField(name: .tollgateCache, value: "miss"))
+        headers.append(HTTPField(name: .tollgateFallback, value: "none"))
         if let upstreamID = upstream.header("x-request-id") ?? upstream.header("request-id") {
-            headers[.upstreamRequestID] = upstreamID
+            headers.append(HTTPField(name: .upstreamRequestID, value: upstreamID))
         }
         return headers
     }

@@ -31,6 +31,21 @@ enum RequestBody {
         }
     }
 
+    /// Decodes a Chat Completions body with the gateway's own parser (`JSONParser`): the same
+    /// checks and messages as `decode`, in a fraction of the time.
+    static func decodeChatCompletion(from body: ByteBuffer) throws(GatewayError) -> ChatCompletionRequest {
+        guard body.readableBytes > 0 else {
+            throw .invalidRequest("The request body is empty. Send a JSON object.")
+        }
+        let result = body.withUnsafeReadableBytes { bytes in
+            Result { () throws(RequestValidationError) -> ChatCompletionRequest in try ChatCompletionRequest(body: bytes) }
+        }
+        switch result {
+        case .success(let request): return request
+        case .failure(let error): throw .invalidBody(error)
+        }
+    }
+
     /// Encodes a model the gateway changed, for sending upstream.
     static func encode<T: Encodable>(_ value: T) throws(GatewayError) -> ByteBuffer {
         do {
@@ -48,26 +63,25 @@ enum RequestBody {
     /// Nil when the body does not start with an object or already mentions one of the names
     /// (e.g. `"max_completion_tokens": null`): then the caller re-encodes.
     static func inserting(_ members: [(name: String, json: String)], into body: ByteBuffer) -> ByteBuffer? {
-        let bytes = body.readableBytesView
-        guard let open = bytes.firstIndex(where: { !Self.isJSONWhitespace($0) }), bytes[open] == UInt8(ascii: "{") else { return nil }
-        for member in members where bytes.firstRange(of: Array("\"\(member.name)\"".utf8)) != nil { return nil }
-        let rest = bytes[(open + 1)...]
-        let isEmptyObject = rest.first(where: { !Self.isJSONWhitespace($0) }) == UInt8(ascii: "}")
-        var result = ByteBuffer()
-        result.reserveCapacity(body.readableBytes + members.reduce(0) { $0 + $1.name.utf8.count + $1.json.utf8.count + 4 })
-        result.writeInteger(UInt8(ascii: "{"))
-        for (index, member) in members.enumerated() {
-            if index > 0 { result.writeInteger(UInt8(ascii: ",")) }
-            result.writeJSONQuoted(member.name)
-            result.writeInteger(UInt8(ascii: ":"))
-            result.writeString(member.json)
+        body.withUnsafeReadableBytes { bytes -> ByteBuffer? in
+            let open = ByteScan.skipWhitespace(in: bytes, from: 0)
+            guard open < bytes.count, bytes[open] == UInt8(ascii: "{") else { return nil }
+            for member in members where ByteScan.containsQuoted(member.name, in: bytes) { return nil }
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[(open + 1)...])
+            let firstInside = ByteScan.skipWhitespace(in: rest, from: 0)
+            let isEmptyObject = firstInside < rest.count && rest[firstInside] == UInt8(ascii: "}")
+            var result = ByteBuffer()
+            result.reserveCapacity(bytes.count + members.reduce(0) { $0 + $1.name.utf8.count + $1.json.utf8.count + 4 })
+            result.writeInteger(UInt8(ascii: "{"))
+            for (index, member) in members.enumerated() {
+                if index > 0 { result.writeInteger(UInt8(ascii: ",")) }
+                result.writeJSONQuoted(member.name)
+                result.writeInteger(UInt8(ascii: ":"))
+                result.writeString(member.json)
+            }
+            if !isEmptyObject { result.writeInteger(UInt8(ascii: ",")) }
+            result.writeBytes(rest)
+            return result
         }
-        if !isEmptyObject { result.writeInteger(UInt8(ascii: ",")) }
-        result.writeBytes(rest)
-        return result
-    }
-
-    private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
-        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\t")
     }
 }

@@ -137,12 +137,26 @@ import Testing
             featuresJSON: "{}", promptText: "p", responseText: "r"
         )
         let sparse = LedgerEntry(timeMs: 1, requestID: "req-sparse", httpStatus: 401, errorCode: "invalid_api_key", latencyMs: 0)
+        // Values bound straight to SQLite: empty strings stay empty (not NULL), text stays exact.
+        let edges = LedgerEntry(
+            timeMs: 2, requestID: "", keyID: "", team: "équipe 🚀", user: "tab\there", httpStatus: 200,
+            latencyMs: Int(Int32.max) + 1, upstreamLatencyMs: 0, promptText: "", responseText: String(repeating: "ж", count: 70_000)
+        )
+        let extremes = {
+            var entry = edges
+            entry.requestID = "req-extremes"
+            entry.costNanodollars = .max
+            entry.inputTokens = .max
+            return entry
+        }()
         let writer = LedgerWriter(database: database, configuration: .init(storeText: true))
         try await withRunningWriter(writer) { writer in
             await writer.record(full)
             await writer.record(sparse)
+            await writer.record(edges)
+            await writer.record(extremes)
         }
-        #expect(try database.entries() == [sparse, full])
+        #expect(try database.entries() == [sparse, edges, extremes, full])
     }
 
     @Test func costConversions() {
