@@ -14,13 +14,17 @@ public struct BudgetDay: Sendable, Hashable {
     /// The day containing `date` in `timeZone`. Calendar arithmetic costs microseconds and
     /// every request asks, so the current day of each zone is remembered until it ends.
     public init(containing date: Date, in timeZone: TimeZone) {
-        if let cached = Self.cache.withLock({ $0[timeZone.identifier] }), cached.startsAt <= date, date < cached.resetsAt {
+        self.init(containing: date, in: timeZone, zoneID: timeZone.identifier)
+    }
+
+    init(containing date: Date, in timeZone: TimeZone, zoneID: String) {
+        if let cached = Self.cache.withLock({ $0[zoneID] }), cached.startsAt <= date, date < cached.resetsAt {
             self = cached
             return
         }
         self.init(computing: date, in: timeZone)
         let day = self
-        Self.cache.withLock { $0[timeZone.identifier] = day }
+        Self.cache.withLock { $0[zoneID] = day }
     }
 
     init(computing date: Date, in timeZone: TimeZone) {
@@ -40,9 +44,9 @@ public struct BudgetDay: Sendable, Hashable {
         var last: (zone: String, day: BudgetDay)?
         return scopes.map { scope in
             guard scope.limits.dailyBudget != nil else { return nil }
-            let zone = scope.timeZone.identifier
+            let zone = scope.timeZoneID
             if let last, last.zone == zone { return last.day }
-            let day = BudgetDay(containing: date, in: scope.timeZone)
+            let day = BudgetDay(containing: date, in: scope.timeZone, zoneID: zone)
             last = (zone, day)
             return day
         }

@@ -4,7 +4,7 @@ import Synchronization
 /// Limits and budgets kept in this process: the embedded default, and the fallback when a
 /// shared Redis store is unreachable and configured to fail open. One lock covers all
 /// scopes, so a claim is checked and taken atomically; nothing inside it does I/O.
-public final class InProcessQuotaStore: QuotaStore {
+public final class InProcessQuotaStore: SynchronousQuotaStore {
     struct ScopeState {
         var requestTAT: Double = 0
         var tokenTAT: Double = 0

@@ -1,18 +1,25 @@
 import Foundation
+import Synchronization
 
 /// One subject a request counts against, with its limits. A request usually has several:
 /// its key, its team, its end user and the global scope; all must admit it.
-public struct QuotaScope: Sendable, Equatable {
+///
+/// A class: every request builds its scopes and passes them through the claim, the store
+/// and the settlement, and a copy of a reference is one retain where a struct of strings,
+/// limits and a time zone was several.
+public final class QuotaScope: Sendable, Equatable {
     public enum Kind: String, Sendable { case key, team, user, global }
 
-    public var kind: Kind
+    public let kind: Kind
     /// Stable storage id, unique across kinds and tenants (part of Redis keys).
-    public var id: String
+    public let id: String
     /// The key's name, the team, the end user; empty for the global scope.
-    public var name: String
-    public var limits: LimitSettings
+    public let name: String
+    public let limits: LimitSettings
     /// Resolved budget time zone.
-    public var timeZone: TimeZone
+    public let timeZone: TimeZone
+    /// `timeZone.identifier`, read once: budget days are looked up by it on every request.
+    public let timeZoneID: String
 
     public init(kind: Kind, id: String, name: String, limits: LimitSettings, timeZone: TimeZone) {
         self.kind = kind
@@ -20,6 +27,11 @@ public struct QuotaScope: Sendable, Equatable {
         self.name = name
         self.limits = limits
         self.timeZone = timeZone
+        self.timeZoneID = timeZone.identifier
+    }
+
+    public static func == (lhs: QuotaScope, rhs: QuotaScope) -> Bool {
+        lhs.kind == rhs.kind && lhs.id == rhs.id && lhs.name == rhs.name && lhs.limits == rhs.limits && lhs.timeZone == rhs.timeZone
     }
 
     /// What error messages call the subject, e.g. `user 'alice'` (built only for a refusal).
@@ -38,24 +50,82 @@ extension LimitsConfig {
     /// are scoped to their tenant (the key's team, or the key itself), so two apps' users
     /// with the same id never share a budget.
     public func scopes(key: GatewayKey, keyLimits: LimitSettings, user: String?) -> [QuotaScope] {
-        var scopes: [QuotaScope] = []
-        scopes.reserveCapacity(4)
-        if !keyLimits.isEmpty {
-            scopes.append(.init(kind: .key, id: "k:" + key.id, name: key.name, limits: keyLimits, timeZone: keyLimits.timeZone ?? self.timeZone))
-        }
-        if let team = key.team, let limits = self.teams[team], !limits.isEmpty {
-            scopes.append(.init(kind: .team, id: "t:" + team, name: team, limits: limits, timeZone: limits.timeZone ?? self.timeZone))
-        }
-        if let user, let limits = self.user(user), !limits.isEmpty {
-            let tenant = key.team.map { "t=" + $0 } ?? "k=" + key.id
-            scopes.append(.init(kind: .user, id: "u:\(tenant):\(user)", name: user, limits: limits, timeZone: limits.timeZone ?? self.timeZone))
-        }
-        if !self.global.isEmpty {
-            scopes.append(.init(kind: .global, id: "g", name: "", limits: self.global, timeZone: self.global.timeZone ?? self.timeZone))
-        }
-        return scopes
+        [
+            self.keyScope(key, limits: keyLimits), key.team.flatMap(self.teamScope), user.flatMap { self.userScope($0, of: key) },
+            self.globalScope(),
+        ].compactMap { $0 }
+    }
+
+    func keyScope(_ key: GatewayKey, limits: LimitSettings) -> QuotaScope? {
+        guard !limits.isEmpty else { return nil }
+        return QuotaScope(kind: .key, id: "k:" + key.id, name: key.name, limits: limits, timeZone: limits.timeZone ?? self.timeZone)
+    }
+
+    func teamScope(_ team: String) -> QuotaScope? {
+        guard let limits = self.teams[team], !limits.isEmpty else { return nil }
+        return QuotaScope(kind: .team, id: "t:" + team, name: team, limits: limits, timeZone: limits.timeZone ?? self.timeZone)
+    }
+
+    func userScope(_ user: String, of key: GatewayKey) -> QuotaScope? {
+        guard let limits = self.user(user), !limits.isEmpty else { return nil }
+        let tenant = key.team.map { "t=" + $0 } ?? "k=" + key.id
+        return QuotaScope(kind: .user, id: "u:\(tenant):\(user)", name: user, limits: limits, timeZone: limits.timeZone ?? self.timeZone)
+    }
+
+    func globalScope() -> QuotaScope? {
+        guard !self.global.isEmpty else { return nil }
+        return QuotaScope(kind: .global, id: "g", name: "", limits: self.global, timeZone: self.global.timeZone ?? self.timeZone)
     }
 }
+
+/// `LimitsConfig.scopes` for every request, reusing what does not depend on the end user:
+/// team and global scopes are built once, each key's scope once per key (rebuilt if the
+/// key's limits change). Only the end user's scope is made per request.
+public final class ScopeResolver: Sendable {
+    public let limits: LimitsConfig
+    private let teamScopes: [String: QuotaScope]
+    private let globalScope: QuotaScope?
+    private let keyScopes = Mutex<[String: CachedKeyScope]>([:])
+    /// Bounds the key cache (keys are few; this only guards against churn).
+    private static let maxCachedKeys = 10_000
+
+    /// A key's scope (nil when the key has no limits of its own), with what it was built from.
+    private struct CachedKeyScope {
+        var limits: LimitSettings
+        var name: String
+        var scope: QuotaScope?
+    }
+
+    public init(limits: LimitsConfig) {
+        self.limits = limits
+        self.teamScopes = limits.teams.keys.reduce(into: [:]) { scopes, team in scopes[team] = limits.teamScope(team) }
+        self.globalScope = limits.globalScope()
+    }
+
+    public func scopes(key: GatewayKey, user: String?) -> [QuotaScope] {
+        var scopes: [QuotaScope] = []
+        scopes.reserveCapacity(4)
+        if let scope = self.keyScope(key) { scopes.append(scope) }
+        if let team = key.team, let scope = self.teamScopes[team] { scopes.append(scope) }
+        if let user, let scope = self.limits.userScope(user, of: key) { scopes.append(scope) }
+        if let scope = self.globalScope { scopes.append(scope) }
+        return scopes
+    }
+
+    private func keyScope(_ key: GatewayKey) -> QuotaScope? {
+        let limits = key.limitSettings
+        if let cached = self.keyScopes.withLock({ $0[key.id] }), cached.limits == limits, cached.name == key.name {
+            return cached.scope
+        }
+        let scope = self.limits.keyScope(key, limits: limits)
+        self.keyScopes.withLock { scopes in
+            if scopes.count >= Self.maxCachedKeys { scopes.removeAll(keepingCapacity: true) }
+            scopes[key.id] = CachedKeyScope(limits: limits, name: key.name, scope: scope)
+        }
+        return scope
+    }
+}
+
 
 extension GatewayKey {
     /// The limits carried by the key itself (`keys create --rpm --tpm --daily-budget`).

@@ -98,3 +98,10 @@ public protocol QuotaStore: Sendable {
     /// sees as `budget_used_pct`. Exact in process; as of the last reply with Redis.
     func budgetUsedPercent(_ scopes: [QuotaScope], at time: Date) -> Double?
 }
+
+/// A store that answers without I/O (the in-process one): claims and settlements run
+/// inline on the request's thread, with no task and no suspension.
+public protocol SynchronousQuotaStore: QuotaStore {
+    func claimNow(_ claim: QuotaClaim) -> Result<QuotaGrant, QuotaDenial>
+    func settleNow(_ claim: QuotaClaim, _ settlement: QuotaSettlement)
+}

@@ -11,7 +11,10 @@ import TollgateCore
 final class CostControl: Sendable {
     let prices: PriceBook
     let limits: LimitsConfig
+    private let scopeResolver: ScopeResolver
     let store: any QuotaStore
+    /// `store` when it answers without I/O: then claims and settlements run inline.
+    private let synchronousStore: (any SynchronousQuotaStore)?
     private let logger: Logger
     private let denials: Mutex<[String: Counter]> = .init([:])
     private let softLimitCrossings = Counter(label: "tollgate_budget_soft_limit_requests_total")
@@ -29,13 +32,15 @@ final class CostControl: Sendable {
         self.lease = lease
         self.prices = prices
         self.limits = limits
+        self.scopeResolver = ScopeResolver(limits: limits)
         self.store = store
+        self.synchronousStore = store as? any SynchronousQuotaStore
         self.logger = logger
     }
 
     /// The scopes a request counts against (none when nothing limits this key or user).
     func scopes(key: GatewayKey, user: String?) -> [QuotaScope] {
-        self.limits.scopes(key: key, keyLimits: key.limitSettings, user: user)
+        self.scopeResolver.scopes(key: key, user: user)
     }
 
     /// `budget_used_pct` for routing: the fullest of the request's daily budgets.
@@ -67,11 +72,15 @@ final class CostControl: Sendable {
         )
         guard !claim.isEmpty else { return CostTicket(claim: claim, grant: QuotaGrant(), price: price) }
         let result: Result<QuotaGrant, QuotaDenial>
-        do {
-            result = try await self.store.claim(claim)
-        } catch {
-            let failure = (error as? GatewayError) ?? .limitStoreUnavailable
-            throw failure
+        if let local = self.synchronousStore {
+            result = local.claimNow(claim)
+        } else {
+            do {
+                result = try await self.store.claim(claim)
+            } catch {
+                let failure = (error as? GatewayError) ?? .limitStoreUnavailable
+                throw failure
+            }
         }
         switch result {
         case .success(let grant):
@@ -95,7 +104,7 @@ final class CostControl: Sendable {
         guard !ticket.claim.isEmpty else { return }
         let settlement = QuotaSettlement(tokens: usage?.totalTokens ?? 0, cost: cost)
         // In process, settling is a few dictionary updates under a lock: no task needed.
-        if let local = self.store as? InProcessQuotaStore {
+        if let local = self.synchronousStore {
             local.settleNow(ticket.claim, settlement)
             return
         }

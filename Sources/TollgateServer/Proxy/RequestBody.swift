@@ -61,7 +61,8 @@ enum RequestBody {
     /// the common changes (an output cap, asking for the usage chunk) add a member the client
     /// did not send, and re-encoding a whole request for that costs tens of microseconds.
     /// Nil when the body does not start with an object or already mentions one of the names
-    /// (e.g. `"max_completion_tokens": null`): then the caller re-encodes.
+    /// (e.g. `"max_completion_tokens": null`): then the caller re-encodes. Names are the
+    /// gateway's own parameter names, written as they are (they need no escaping).
     static func inserting(_ members: [(name: String, json: String)], into body: ByteBuffer) -> ByteBuffer? {
         body.withUnsafeReadableBytes { bytes -> ByteBuffer? in
             let open = ByteScan.skipWhitespace(in: bytes, from: 0)
@@ -75,7 +76,9 @@ enum RequestBody {
             result.writeInteger(UInt8(ascii: "{"))
             for (index, member) in members.enumerated() {
                 if index > 0 { result.writeInteger(UInt8(ascii: ",")) }
-                result.writeJSONQuoted(member.name)
+                result.writeInteger(UInt8(ascii: "\""))
+                result.writeString(member.name)
+                result.writeInteger(UInt8(ascii: "\""))
                 result.writeInteger(UInt8(ascii: ":"))
                 result.writeString(member.json)
             }

@@ -78,6 +78,17 @@ import Testing
         let scopes = limits.scopes(key: key, keyLimits: key.limitSettings, user: "bob")
         #expect(scopes.map(\.id) == ["k:k1", "t:support", "u:t=support:bob", "g"])
         #expect(scopes[1].timeZone.identifier == "America/New_York" && scopes[2].timeZone.identifier == "Europe/Paris")
+
+        // The per-request resolver reuses scopes but answers exactly the same.
+        let resolver = ScopeResolver(limits: limits)
+        for (candidate, user) in [(key, "bob"), (key, nil), (GatewayKey(id: "k2", name: "free"), "carol")] as [(GatewayKey, String?)] {
+            #expect(resolver.scopes(key: candidate, user: user) == limits.scopes(key: candidate, keyLimits: candidate.limitSettings, user: user))
+        }
+        #expect(resolver.scopes(key: key, user: "bob")[1] === resolver.scopes(key: key, user: "dan")[1])
+        // A key whose limits changed (edited in keys.yaml, or a new key under the same id) gets a new scope.
+        let raised = GatewayKey(id: "k1", name: "bot", team: "support", requestsPerMinute: 20)
+        #expect(resolver.scopes(key: raised, user: nil).first?.limits.requestsPerMinute == 20)
+        #expect(resolver.scopes(key: GatewayKey(id: "k1", name: "bot", team: "support"), user: nil).map(\.id) == ["t:support", "g"])
         #expect(throws: ConfigError.self) {
             try ConfigLoader.decode(LimitsConfig.self, yaml: "users:\n  a: { rpm: 0 }\n", file: "limits.yaml", environment: [:])
         }
