@@ -112,6 +112,30 @@ import TollgateTestSupport
         }
     }
 
+    /// A provider error event that quotes the provider key reaches the client scrubbed, in
+    /// a pass-through stream and in a translated one, in both ingress formats.
+    @Test func providerKeysNeverReachAClientInsideAStream() async throws {
+        try await GatewayHarness.run { gateway in
+            let key = gateway.provider.apiKey
+            gateway.provider.setBehavior(.streamError(afterChunks: 2, echoingKey: true), forModel: "gpt-4o")
+            gateway.provider.setBehavior(.streamError(afterChunks: 2, echoingKey: true), forModel: "claude-sonnet-4-5")
+            let openAIStream = #"{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"hi"}]}"#
+            let anthropicStream = #"{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#
+            let transcripts = [
+                try await gateway.chat(openAIStream).text,  // OpenAI pass-through
+                try await gateway.messages(anthropicStream).text,  // Anthropic pass-through
+                try await gateway.chat(openAIStream.replacingOccurrences(of: "gpt-4o", with: "claude-sonnet-4-5")).text,  // translated
+                try await gateway.messages(anthropicStream.replacingOccurrences(of: "claude-sonnet-4-5", with: "gpt-4o")).text,  // translated
+            ]
+            for transcript in transcripts {
+                #expect(!transcript.contains(key))
+            }
+            // The pass-throughs relay the provider's message, with the key cut out of it.
+            #expect(transcripts[0].contains("request made with key <redacted>"))
+            #expect(transcripts[1].contains("Overloaded (key <redacted>)"))
+        }
+    }
+
     @Test func unreachableAndSlowProviders() async throws {
         try await GatewayHarness.run(configure: { config in
             config.providers["openai"]?.timeouts.idle = .milliseconds(300)

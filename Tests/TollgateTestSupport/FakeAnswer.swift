@@ -14,6 +14,8 @@ struct FakeAnswer {
     var cutAfter: Int?
     /// Report an in-stream error before this content event.
     var errorAfter: Int?
+    /// The in-stream error quotes the provider API key.
+    var errorEchoesKey = false
     /// The answer stopped at the request's output token cap.
     var truncated = false
 
@@ -93,8 +95,9 @@ struct FakeAnswer {
             answer.cacheReadTokens = read
             answer.cacheWriteTokens = write
             answer.promptTokens = max(promptTokens, read + write)
-        case .streamError(let afterChunks):
+        case .streamError(let afterChunks, let echoingKey):
             answer.errorAfter = afterChunks
+            answer.errorEchoesKey = echoingKey
             answer.text = (0..<(afterChunks + 5)).map { "word\($0)" }.joined(separator: " ")
         }
         if let maxTokens, answer.toolCalls.isEmpty {

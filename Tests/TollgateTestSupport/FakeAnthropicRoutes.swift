@@ -121,7 +121,9 @@ enum FakeAnthropicRoutes {
             ]),
             self.event("message_stop", ["type": "message_stop"]),
         ]
-        let streamError = self.event("error", ["type": "error", "error": ["type": "overloaded_error", "message": "Overloaded"]])
+        let streamError = self.event("error", ["type": "error", "error": [
+            "type": "overloaded_error", "message": "Overloaded" + (answer.errorEchoesKey ? " (key \(provider.apiKey))" : ""),
+        ]])
         var response = FakeProviderRoutes.stream(
             provider: provider, opening: opening, content: content, closing: closing, answer: answer, errorEvent: streamError
         )

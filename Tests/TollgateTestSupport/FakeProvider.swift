@@ -142,7 +142,9 @@ public enum Behavior: Sendable {
     case promptCache(readTokens: Int, writeTokens: Int)
     /// Streams `afterChunks` content chunks, then reports an error inside the stream (Anthropic
     /// `event: error` with `overloaded_error`, OpenAI a `data: {"error":…}` chunk) and ends.
-    case streamError(afterChunks: Int)
+    /// `echoingKey`: the error message quotes the API key the request was made with, as a
+    /// careless provider might.
+    case streamError(afterChunks: Int, echoingKey: Bool = false)
 
     /// Anthropic's 529 `overloaded_error` (an OpenAI request gets the same status and body type).
     public static var overloaded: Behavior { .error(status: 529, type: "overloaded_error", code: nil, message: "Overloaded") }

@@ -140,7 +140,8 @@ enum FakeProviderRoutes {
         }
         closing.append(ByteBuffer(string: "data: [DONE]\n\n"))
         let streamError = self.sse(["error": [
-            "message": "The server had an error while processing your request. Sorry about that!",
+            "message": "The server had an error while processing your request. Sorry about that!"
+                + (answer.errorEchoesKey ? " (request made with key \(provider.apiKey))" : ""),
             "type": "server_error", "param": NSNull(), "code": NSNull(),
         ] as [String: Any]])
         return self.stream(

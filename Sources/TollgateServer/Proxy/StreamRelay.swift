@@ -36,6 +36,8 @@ struct StreamRelay<Transcoder: ResponseStreamTranscoder> {
             var first = true
             var failure: GatewayError?
             let keepsText = self.observation.keepsText
+            // Whole events only reach `output`, so a key cannot straddle two checks.
+            let scrubber = self.exchange.scrubber
             do {
                 for try await var chunk in self.upstream.body {
                     if first {
@@ -50,6 +52,7 @@ struct StreamRelay<Transcoder: ResponseStreamTranscoder> {
                         break
                     }
                     if output.readableBytes > 0 {
+                        if let scrubbed = scrubber?.scrub(output) { output = scrubbed }
                         if keepsText { self.observation.recordResponse(output) }
                         try await writer.write(output)
                         output.clear()
@@ -82,6 +85,7 @@ struct StreamRelay<Transcoder: ResponseStreamTranscoder> {
                 transcoder.fail(failure, into: &output)
             }
             if output.readableBytes > 0 {
+                if let scrubbed = scrubber?.scrub(output) { output = scrubbed }
                 if keepsText { self.observation.recordResponse(output) }
                 try await writer.write(output)
             }

@@ -142,8 +142,12 @@ struct UpstreamExchange {
 
     /// Removes the provider credential from text that came from the provider.
     private func scrub(_ text: String) -> String {
-        guard let secret = self.provider.credential?.secret, secret.count >= 8 else { return text }
-        return text.replacingOccurrences(of: secret, with: "<redacted>")
+        self.scrubber?.scrub(text) ?? text
+    }
+
+    /// Finds the provider credential in what the provider sent (nil when it has none).
+    var scrubber: SecretScrubber? {
+        self.provider.credential.flatMap { SecretScrubber(secret: $0.secret) }
     }
 }
 
