@@ -143,6 +143,9 @@ public final class InProcessQuotaStore: SynchronousQuotaStore {
         return result
     }
 
+    /// How many scopes the store holds state for (tests: idle ones are swept).
+    var trackedScopeCount: Int { self.state.withLock { $0.scopes.count } }
+
     /// Starts a scope's day with what was already spent (from the ledger after a restart).
     public func seedSpend(scopeID: String, day: String, spent: USD) {
         self.state.withLock { state in
@@ -162,25 +165,15 @@ public final class InProcessQuotaStore: SynchronousQuotaStore {
         return Double(used.nanos) / Double(budget.nanos) * 100
     }
 
+    /// Budget days are named in their own zones, at most a day apart from UTC: keeping
+    /// everything from yesterday (UTC) on keeps every live day. Runs under the lock, so the
+    /// cut-off day is computed once, not per scope.
     private static func sweep(_ state: inout State, now: Double) {
-        let today = BudgetDay(containing: Date(timeIntervalSince1970: now), in: TimeZone(identifier: "UTC")!).name
+        let yesterday = BudgetDay(computing: Date(timeIntervalSince1970: now - 86_400), in: TimeZone(identifier: "UTC")!).name
         state.scopes = state.scopes.filter { _, scope in
             scope.inFlight > 0 || scope.requestTAT > now || scope.tokenTAT > now
-                || (scope.budgetDay >= Self.previousDay(today) && (scope.spent > .zero || scope.reserved > .zero))
+                || (scope.budgetDay >= yesterday && (scope.spent > .zero || scope.reserved > .zero))
         }
-    }
-
-    /// Budget days are named in their own zones, at most a day apart from UTC: keeping
-    /// everything from yesterday (UTC) on keeps every live day.
-    private static func previousDay(_ day: String) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let formatter = DateFormatter()
-        formatter.calendar = calendar
-        formatter.timeZone = calendar.timeZone
-        formatter.dateFormat = "yyyy-MM-dd"
-        guard let date = formatter.date(from: day), let previous = calendar.date(byAdding: .day, value: -1, to: date) else { return day }
-        return formatter.string(from: previous)
     }
 }
 

@@ -51,6 +51,27 @@ import Testing
         #expect(try await store.claim(self.claim([scope])).isSuccess)
     }
 
+    /// Unbounded end-user ids must not grow memory without bound: idle scopes are dropped
+    /// every `sweepInterval` claims, while scopes that still hold spend for today are kept.
+    @Test func idleScopesAreSweptAndSpendIsKept() {
+        let store = InProcessQuotaStore()
+        let now = Date()
+        let spender = self.scope("spender", .init(dailyBudget: USD(dollars: 100)))
+        let paid = self.claim([spender], cost: 1, at: now)
+        #expect(store.claimNow(paid).isSuccess)
+        store.settleNow(paid, .init(tokens: 1, cost: USD(dollars: 1)))
+        for index in 0..<(InProcessQuotaStore.sweepInterval - 2) {
+            let idle = self.claim([self.scope("idle-\(index)", .init(dailyBudget: USD(dollars: 1)))], cost: 0, at: now)
+            #expect(store.claimNow(idle).isSuccess)
+            store.settleNow(idle, .nothing)
+        }
+        #expect(store.trackedScopeCount == InProcessQuotaStore.sweepInterval - 1)
+        // The next claim reaches the interval and sweeps: only the scope with spend remains, besides the new one.
+        #expect(store.claimNow(self.claim([self.scope("last", .init(requestsPerMinute: 10))], at: now)).isSuccess)
+        #expect(store.trackedScopeCount == 2)
+        #expect(store.budgetUsedPercent([spender], at: now) == 1)
+    }
+
     @Test func budgetReservesWorstCaseAndSettlesToActual() async throws {
         let store = InProcessQuotaStore()
         let scope = self.scope("a", .init(dailyBudget: USD(dollars: 1)))
