@@ -66,7 +66,7 @@ final class CostControl: Sendable {
         // The claim's id is the gateway's own: a client-chosen request id must never let two
         // requests share a concurrency slot or a reservation.
         let claim = QuotaClaim(
-            requestID: requestID + "." + String(UInt64.random(in: 0...UInt64.max), radix: 36), scopes: scopes,
+            requestID: requestID + "." + Self.nextClaimSuffix(), scopes: scopes,
             tokens: input + outputTokens, reservation: price.worstCaseCost(inputTokens: input, maxOutputTokens: outputTokens),
             lease: self.lease
         )
@@ -95,6 +95,15 @@ final class CostControl: Sendable {
             logger.notice("request refused by limits", metadata: ["reason": "\(error.message)"])
             throw error
         }
+    }
+
+    /// This process's random prefix, drawn once, and a counter: unique across processes that
+    /// share a Redis store, without a `getrandom` system call per request.
+    private static let processNonce = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    private static let claimCounter = Atomic<UInt64>(0)
+
+    private static func nextClaimSuffix() -> String {
+        Self.processNonce + "-" + String(Self.claimCounter.add(1, ordering: .relaxed).newValue, radix: 36)
     }
 
     /// Replaces the claim's reservation by what the request really cost. Runs after the
