@@ -113,8 +113,8 @@ public final class LedgerDatabase: Sendable {
     /// only when `storeText` is on.
     ///
     /// The writer's CPU is the gateway's CPU, so rows are bound straight to one prepared
-    /// SQLite statement: GRDB's `StatementArguments` box every value in an existential,
-    /// which cost more than SQLite's own insert (bench/RESULTS.md, "Ledger writer").
+    /// SQLite statement: GRDB's `StatementArguments` box every value in an existential, a
+    /// tenth or more of the writer's time (bench/RESULTS.md, "Ledger writer").
     static func insert(_ entries: some Sequence<LedgerEntry>, storeText: Bool, in db: Database) throws {
         var statement: OpaquePointer?
         let prepared = sqlite3_prepare_v3(db.sqliteConnection, Self.insertSQL, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
