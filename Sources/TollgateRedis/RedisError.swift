@@ -23,6 +23,15 @@ public enum RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The command cannot be sent as given (no arguments, or more than hiredis takes).
     case invalidCommand(String)
 
+    /// The server may answer the same command if it is sent again later: it was not reached,
+    /// or did not answer in time. (A reply error, a cancellation or a shutdown will not change.)
+    public var isTransient: Bool {
+        switch self {
+        case .unavailable, .timeout, .connectionLost: true
+        case .cancelled, .shutdown, .reply, .invalidCommand: false
+        }
+    }
+
     public var description: String {
         switch self {
         case .unavailable: "Redis is unavailable (not connected)"

@@ -53,6 +53,44 @@ import TollgateTestSupport
         }
     }
 
+    /// The spend of a settlement is counted once, however often it arrives.
+    @Test func aSettlementCountsOnce() async throws {
+        try await Self.withStore { store in
+            let scope = Self.scope(.init(dailyBudget: USD(dollars: 10)))
+            let claim = QuotaClaim(requestID: "once", scopes: [scope], tokens: 10, reservation: USD(dollars: 2))
+            #expect(try await store.claim(claim).isSuccess)
+            for _ in 0..<3 { try await store.settle(claim, .init(tokens: 5, cost: USD(dollars: 1))) }
+            let probe = try await store.claim(QuotaClaim(requestID: "probe", scopes: [scope], tokens: 1, reservation: .zero)).get()
+            #expect(probe.budgetUsedPercent == 10)
+        }
+    }
+
+    /// A settlement sent while Redis does not answer (a paused server: the command may run
+    /// later, when it wakes) is retried until it gets through, and still counts once.
+    @Test func aSettlementOutlastsARedisThatStopsAnswering() async throws {
+        try await RedisServerProcess.withServer { server in
+            var configuration = RedisClient.Configuration(url: try RedisURL(server.url))
+            configuration.commandTimeout = .milliseconds(200)
+            let client = RedisClient(configuration: configuration, logger: Logger(label: "test"))
+            let running = Task { try await client.run() }
+            defer {
+                client.shutdown()
+                running.cancel()
+            }
+            let store = RedisQuotaStore(client: client)
+            let scope = Self.scope(.init(dailyBudget: USD(dollars: 10)))
+            let claim = QuotaClaim(requestID: "paused", scopes: [scope], tokens: 10, reservation: USD(dollars: 2))
+            #expect(try await store.claim(claim).isSuccess)
+            server.pause()
+            let settling = Task { try await store.settle(claim, .init(tokens: 5, cost: USD(dollars: 3))) }
+            try await Task.sleep(for: .seconds(1.5))
+            server.resume()
+            try await settling.value
+            let probe = try await store.claim(QuotaClaim(requestID: "probe", scopes: [scope], tokens: 1, reservation: .zero)).get()
+            #expect(probe.budgetUsedPercent == 30)
+        }
+    }
+
     @Test func settlementRefundsUnusedTokens() async throws {
         try await Self.withStore { store in
             let scope = Self.scope(.init(tokensPerMinute: 1000))

@@ -10,6 +10,7 @@ import TollgateRedis
 ///   `tg:c:{scope}`       sorted set: in-flight request ids scored by lease expiry
 ///   `tg:b:{scope}:{day}` hash: `spent` / `reserved` in nanodollars
 ///   `tg:r:{scope}:{day}` sorted set: `{request id}:{nanodollars}` scored by lease expiry
+/// and, for a settlement, one more: `tg:s:{claim id}`, the marker that it already ran.
 /// Leases expire reservations and concurrency slots of a process that died before settling.
 enum QuotaScripts {
     static let claim = RedisScript("""
@@ -112,8 +113,11 @@ enum QuotaScripts {
         return {1, req[1], req[2], req[3], tok[1], tok[2], tok[3], table.concat(percents, ',')}
         """)
 
+    /// Runs once per claim: the last key marks the claim settled (for two leases), so a
+    /// retry after an ambiguous timeout, whose first attempt did run, changes nothing.
     static let settle = RedisScript("""
         local id, unused, reservation, cost, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+        if not redis.call('SET', KEYS[n * 4 + 1], '1', 'NX', 'EX', tonumber(ARGV[6 + n * 3])) then return '' end
         local percents = {}
         for i = 0, n - 1 do
           local rk, ck, bk, resk = KEYS[i * 4 + 1], KEYS[i * 4 + 2], KEYS[i * 4 + 3], KEYS[i * 4 + 4]

@@ -64,9 +64,30 @@ final class RedisQuotaStore: QuotaStore {
             arguments.append(String(scope.limits.maxConcurrent ?? 0))
             arguments.append(String(scope.limits.dailyBudget?.nanos ?? -1))
         }
-        let reply = try await self.client.evaluate(QuotaScripts.settle, keys: Self.keys(claim, days: days), arguments: arguments)
-        _ = self.remember(reply.text, claim: claim, days: days)
+        arguments.append(String(max(1, claim.lease.components.seconds * 2)))
+        let keys = Self.keys(claim, days: days) + ["tg:s:" + claim.requestID]
+        // The spend must reach Redis: a Redis that is briefly unreachable gets the settlement
+        // again, with backoff (the script runs once however many attempts arrive).
+        var delay = Self.firstSettleRetry
+        var attempt = 1
+        while true {
+            do {
+                let reply = try await self.client.evaluate(QuotaScripts.settle, keys: keys, arguments: arguments)
+                _ = self.remember(reply.text, claim: claim, days: days)
+                return
+            } catch {
+                guard error.isTransient, attempt < Self.settleAttempts else { throw error }
+            }
+            attempt += 1
+            try await Task.sleep(for: delay)
+            delay *= 3
+        }
     }
+
+    /// Attempts at a settlement while Redis is unreachable: 0.2 + 0.6 + 1.8 + 5.4 + 16.2 s
+    /// of backoff, about 24 s, well inside any lease.
+    static let settleAttempts = 6
+    static let firstSettleRetry = Duration.milliseconds(200)
 
     func budgetUsedPercent(_ scopes: [QuotaScope], at time: Date) -> Double? {
         self.budgetUse.withLock { cache in
