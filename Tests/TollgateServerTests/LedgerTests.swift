@@ -107,4 +107,32 @@ import TollgateTestSupport
         let scopes = limits.scopes(key: key, keyLimits: key.limitSettings, user: "gina")
         #expect(store.budgetUsedPercent(scopes, at: Date()).map { $0.rounded() } == 30)
     }
+
+    /// A budget in another zone resumes the spend of its own day, not of the default zone's.
+    @Test func seedingUsesEachBudgetsOwnDay() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-seed-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let database = try LedgerDatabase(path: directory + "/ledger.sqlite")
+        // UTC+14: its day starts 10 to 14 hours away from UTC's, so one of the two rows below
+        // is always on a different side of the UTC midnight than of its own.
+        let zone = TimeZone(identifier: "Pacific/Kiritimati")!
+        let start = Int64(BudgetDay(containing: Date(), in: zone).startsAt.timeIntervalSince1970 * 1000)
+        var inside = LedgerEntry(timeMs: start + 1_000, requestID: "inside", httpStatus: 200, latencyMs: 5)
+        inside.keyID = "key_1"
+        inside.team = "qa"
+        inside.costNanodollars = 200_000_000  // $0.20, today in Kiritimati
+        var before = inside
+        before.requestID = "before"
+        before.timeMs = start - 60_000
+        before.costNanodollars = 500_000_000  // $0.50, yesterday in Kiritimati
+        try await database.write([inside, before], storeText: false)
+
+        let limits = LimitsConfig(teams: ["qa": LimitSettings(dailyBudget: USD(dollars: 1), timeZone: zone)])
+        let store = InProcessQuotaStore()
+        Gateway.seedTodaysSpend(into: store, from: database, limits: limits, logger: Logger(label: "test"))
+        let key = GatewayKey(id: "key_1", name: "app", team: "qa")
+        let scopes = limits.scopes(key: key, keyLimits: key.limitSettings, user: nil)
+        #expect(scopes.map(\.id) == ["t:qa"])
+        #expect(store.budgetUsedPercent(scopes, at: Date()).map { $0.rounded() } == 20)
+    }
 }

@@ -34,6 +34,15 @@ public final class QuotaScope: Sendable, Equatable {
         lhs.kind == rhs.kind && lhs.id == rhs.id && lhs.name == rhs.name && lhs.limits == rhs.limits && lhs.timeZone == rhs.timeZone
     }
 
+    /// Storage ids, in one place: the ledger's spend is mapped back to scopes by them.
+    public static func keyID(_ keyID: String) -> String { "k:" + keyID }
+    public static func teamID(_ team: String) -> String { "t:" + team }
+    /// End users are scoped to their tenant: the key's team, or the key itself.
+    public static func userID(_ user: String, team: String?, keyID: String) -> String {
+        "u:" + (team.map { "t=" + $0 } ?? "k=" + keyID) + ":" + user
+    }
+    public static let globalID = "g"
+
     /// What error messages call the subject, e.g. `user 'alice'` (built only for a refusal).
     public var label: String {
         switch self.kind {
@@ -58,23 +67,22 @@ extension LimitsConfig {
 
     func keyScope(_ key: GatewayKey, limits: LimitSettings) -> QuotaScope? {
         guard !limits.isEmpty else { return nil }
-        return QuotaScope(kind: .key, id: "k:" + key.id, name: key.name, limits: limits, timeZone: limits.timeZone ?? self.timeZone)
+        return QuotaScope(kind: .key, id: QuotaScope.keyID(key.id), name: key.name, limits: limits, timeZone: limits.timeZone ?? self.timeZone)
     }
 
     func teamScope(_ team: String) -> QuotaScope? {
         guard let limits = self.teams[team], !limits.isEmpty else { return nil }
-        return QuotaScope(kind: .team, id: "t:" + team, name: team, limits: limits, timeZone: limits.timeZone ?? self.timeZone)
+        return QuotaScope(kind: .team, id: QuotaScope.teamID(team), name: team, limits: limits, timeZone: limits.timeZone ?? self.timeZone)
     }
 
     func userScope(_ user: String, of key: GatewayKey) -> QuotaScope? {
         guard let limits = self.user(user), !limits.isEmpty else { return nil }
-        let tenant = key.team.map { "t=" + $0 } ?? "k=" + key.id
-        return QuotaScope(kind: .user, id: "u:\(tenant):\(user)", name: user, limits: limits, timeZone: limits.timeZone ?? self.timeZone)
+        return QuotaScope(kind: .user, id: QuotaScope.userID(user, team: key.team, keyID: key.id), name: user, limits: limits, timeZone: limits.timeZone ?? self.timeZone)
     }
 
     func globalScope() -> QuotaScope? {
         guard !self.global.isEmpty else { return nil }
-        return QuotaScope(kind: .global, id: "g", name: "", limits: self.global, timeZone: self.global.timeZone ?? self.timeZone)
+        return QuotaScope(kind: .global, id: QuotaScope.globalID, name: "", limits: self.global, timeZone: self.global.timeZone ?? self.timeZone)
     }
 }
 

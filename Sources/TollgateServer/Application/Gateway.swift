@@ -99,31 +99,40 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// In-process budgets start the day with what the ledger says was already spent today, so
-    /// a restart does not hand everyone a fresh budget. (Redis keeps its own counters.) Days
-    /// are taken in the limits file's default zone.
+    /// In-process budgets start the day with what the ledger says was already spent today.
+    /// "Today" is each scope's own day: for every time zone a budget uses, the spend since
+    /// that zone's last midnight is summed for the scopes in that zone.
     static func seedTodaysSpend(into store: InProcessQuotaStore, from ledger: LedgerDatabase, limits: LimitsConfig, logger: Logger) {
-        let day = BudgetDay(containing: Date(), in: limits.timeZone)
-        let start = day.startsAt
-        do {
-            let rows = try ledger.spend(sinceMs: Int64(start.timeIntervalSince1970 * 1000))
-            var seeded: [String: USD] = [:]
-            for row in rows where row.cost > .zero {
-                if let keyID = row.keyID {
-                    seeded["k:" + keyID, default: .zero] += row.cost
+        let now = Date()
+        let settings = [limits.global] + Array(limits.teams.values) + Array(limits.users.values)
+        var zones = [limits.timeZone.identifier: limits.timeZone]
+        for zone in settings.compactMap(\.timeZone) { zones[zone.identifier] = zone }
+        func zoneID(_ settings: LimitSettings?) -> String { (settings?.timeZone ?? limits.timeZone).identifier }
+        var seededScopes = 0
+        for (zoneName, zone) in zones {
+            let day = BudgetDay(containing: now, in: zone)
+            do {
+                var seeded: [String: USD] = [:]
+                for row in try ledger.spend(sinceMs: Int64(day.startsAt.timeIntervalSince1970 * 1000)) where row.cost > .zero {
+                    // Keys' own budgets use the default zone (`keys create` sets none).
+                    if let keyID = row.keyID, zoneID(nil) == zoneName { seeded[QuotaScope.keyID(keyID), default: .zero] += row.cost }
+                    if let team = row.team, zoneID(limits.teams[team]) == zoneName { seeded[QuotaScope.teamID(team), default: .zero] += row.cost }
+                    if let user = row.user, row.team != nil || row.keyID != nil, zoneID(limits.user(user)) == zoneName {
+                        seeded[QuotaScope.userID(user, team: row.team, keyID: row.keyID ?? ""), default: .zero] += row.cost
+                    }
+                    if zoneID(limits.global) == zoneName { seeded[QuotaScope.globalID, default: .zero] += row.cost }
                 }
-                if let team = row.team { seeded["t:" + team, default: .zero] += row.cost }
-                if let user = row.user, let tenant = row.team.map({ "t=" + $0 }) ?? row.keyID.map({ "k=" + $0 }) {
-                    seeded["u:\(tenant):\(user)", default: .zero] += row.cost
-                }
-                seeded["g", default: .zero] += row.cost
+                for (scope, spent) in seeded { store.seedSpend(scopeID: scope, day: day.name, spent: spent) }
+                seededScopes += seeded.count
+            } catch {
+                logger.error(
+                    "could not read today's spend from the ledger; budgets in this zone start from zero",
+                    metadata: ["error": "\(error)", "time_zone": "\(zoneName)"]
+                )
             }
-            for (scope, spent) in seeded { store.seedSpend(scopeID: scope, day: day.name, spent: spent) }
-            if !seeded.isEmpty {
-                logger.info("budgets resume today's spend from the ledger", metadata: ["scopes": "\(seeded.count)", "since": "\(start)"])
-            }
-        } catch {
-            logger.error("could not read today's spend from the ledger; budgets start from zero", metadata: ["error": "\(error)"])
+        }
+        if seededScopes > 0 {
+            logger.info("budgets resume today's spend from the ledger", metadata: ["scopes": "\(seededScopes)", "time_zones": "\(zones.count)"])
         }
     }
 
