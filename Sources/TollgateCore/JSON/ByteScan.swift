@@ -1,19 +1,6 @@
 /// Searches over raw bytes, for the scans that read one member of a body without parsing
 /// all of it (the usage of a response, whether a request mentions a member).
 public enum ByteScan {
-    /// Where `needle` first occurs in `haystack`.
-    public static func firstIndex(of needle: StaticString, in haystack: UnsafeRawBufferPointer) -> Int? {
-        let count = needle.utf8CodeUnitCount
-        guard count > 0, haystack.count >= count else { return nil }
-        let first = needle.utf8Start[0]
-        var index = 0
-        while index <= haystack.count - count {
-            if haystack[index] == first, Self.matches(needle, in: haystack, at: index) { return index }
-            index += 1
-        }
-        return nil
-    }
-
     /// Where `needle` last occurs in `haystack`.
     public static func lastIndex(of needle: StaticString, in haystack: UnsafeRawBufferPointer) -> Int? {
         let count = needle.utf8CodeUnitCount

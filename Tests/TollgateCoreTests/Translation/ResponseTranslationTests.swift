@@ -22,6 +22,14 @@ import Testing
         #expect(TokenUsage.fromAnthropicResponse(try Fixture.buffer("anthropic-response-tools.json"))?.uncachedInputTokens == 472)
         #expect(TokenUsage.fromOpenAIBody(try Fixture.buffer("openai-response-tools.json"))?.inputTokens == 82)
         #expect(TokenUsage.fromOpenAIBody(ByteBuffer(string: "<html>")) == nil)
+        // The last `"usage"` member counts, with any spacing; an answer that merely mentions
+        // usage does not confuse it; counts that are not integers mean no usage.
+        let spaced = #"{"choices":[{"message":{"content":"my \"usage\": {\"prompt_tokens\": 9}"}}], "usage" :  {"prompt_tokens": 12, "completion_tokens": 3, "prompt_tokens_details": {"cached_tokens": 4}}}"#
+        #expect(TokenUsage.fromOpenAIBody(ByteBuffer(string: spaced)) == TokenUsage(inputTokens: 12, cachedInputTokens: 4, outputTokens: 3))
+        #expect(TokenUsage.fromOpenAIBody(ByteBuffer(string: #"{"usage":{"prompt_tokens":null,"completion_tokens":2}}"#)) == TokenUsage(outputTokens: 2))
+        #expect(TokenUsage.fromOpenAIBody(ByteBuffer(string: #"{"usage":{"prompt_tokens":"12"}}"#)) == nil)
+        #expect(TokenUsage.fromOpenAIBody(ByteBuffer(string: #"{"usage":{"prompt_tokens":12"#)) == nil)
+        #expect(TokenUsage.fromOpenAIBody(ByteBuffer(string: #"{"usage":null}"#)) == nil)
     }
 
     @Test func forcedJSONToolBecomesTheContent() throws {
