@@ -1,6 +1,8 @@
 import Foundation
+import Logging
 import Testing
 import TollgateCore
+import TollgateRedis
 import TollgateTestSupport
 
 /// Two live gateways sharing a real redis-server: limits and budgets hold across both.
@@ -75,6 +77,41 @@ import TollgateTestSupport
             let ready = try await first.http.send("GET", "/health/ready")
             #expect(ready.status == 503)
             #expect(String(decoding: ready.body, as: UTF8.self).contains(#""redis":"unreachable""#))
+        }
+    }
+
+    /// What was spent on local budgets while Redis did not answer is paid into Redis once
+    /// it answers again: after the outage the shared budget knows every dollar.
+    @Test func spendDuringAnOutageReachesRedisAfterIt() async throws {
+        try await Self.withTwoGateways(limits: "global: { daily_budget_usd: 100 }\n") { redis, first, _ in
+            let client = RedisClient(configuration: .init(url: try RedisURL(redis.url)), logger: Logger(label: "test"))
+            let running = Task { try await client.run() }
+            defer {
+                client.shutdown()
+                running.cancel()
+            }
+            let key = "tg:b:{g}:" + BudgetDay(containing: Date(), in: TimeZone(identifier: "UTC")!).name
+            /// The global budget's spend in Redis once it reaches `target` (or after 30 s).
+            func spent(reaching target: (Int64) -> Bool) async throws -> Int64 {
+                var nanos: Int64 = 0
+                for _ in 0..<300 {
+                    let reply = try? await client.send(["HGET", key, "spent"])
+                    nanos = reply?.bytesValue.flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
+                    if target(nanos) { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                return nanos
+            }
+            // Every request here is the same and costs the same.
+            #expect(try await first.chat(Self.hello).status == 200)
+            let one = try await spent { $0 > 0 }
+            #expect(one > 0)
+            redis.pause()
+            for _ in 0..<3 {
+                #expect(try await first.chat(Self.hello).status == 200)  // claimed locally after the Redis timeout
+            }
+            redis.resume()
+            #expect(try await spent { $0 == 4 * one } == 4 * one)
         }
     }
 

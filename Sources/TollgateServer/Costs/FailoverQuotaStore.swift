@@ -7,7 +7,8 @@ import TollgateRedis
 
 /// The Redis store with a policy for when Redis is unreachable: fail open (enforce limits
 /// per process meanwhile, loudly) or fail closed (refuse with 503). Claims taken locally
-/// are settled locally.
+/// are settled locally, and what they spent is owed to the shared budgets: it is paid into
+/// Redis once Redis answers again, so an outage does not hand everyone a fresh budget.
 final class FailoverQuotaStore: QuotaStore {
     let shared: RedisQuotaStore
     let local = InProcessQuotaStore()
@@ -16,6 +17,20 @@ final class FailoverQuotaStore: QuotaStore {
     private let heldLocally = Mutex<Set<String>>([])
     private let fallbacks = Counter(label: "tollgate_limit_store_fallbacks_total")
     private let lastWarning = Atomic<Int64>(0)
+    private let owed = Mutex(OwedSpend())
+    private let owedDropped = Counter(label: "tollgate_limit_store_unpaid_settlements_total")
+
+    /// Settlements made locally during an outage, in order, not yet in Redis.
+    private struct OwedSpend {
+        var settlements: [(claim: QuotaClaim, settlement: QuotaSettlement)] = []
+        /// A task is paying them back.
+        var paying = false
+    }
+
+    /// Bounds what an outage can queue; older settlements are dropped (and counted) first.
+    static let maxOwedSettlements = 100_000
+    /// Pause between attempts while Redis is still unreachable.
+    static let payBackRetry = Duration.seconds(1)
 
     init(shared: RedisQuotaStore, failOpen: Bool, logger: Logger) {
         self.shared = shared
@@ -44,6 +59,7 @@ final class FailoverQuotaStore: QuotaStore {
     func settle(_ claim: QuotaClaim, _ settlement: QuotaSettlement) async throws {
         if self.heldLocally.withLock({ $0.remove(claim.requestID) != nil }) {
             self.local.settleNow(claim, settlement)
+            if settlement.cost > .zero, claim.budgetDays.contains(where: { $0 != nil }) { self.owe(claim, settlement) }
             return
         }
         // On failure the reservation's lease frees it later; the spend is logged by the caller.
@@ -55,6 +71,53 @@ final class FailoverQuotaStore: QuotaStore {
         let local = self.local.budgetUsedPercent(scopes, at: time)
         guard let shared else { return local }
         return max(shared, local ?? 0)
+    }
+
+    /// Queues a local settlement for Redis. Its tokens are not refunded there (the claim
+    /// may never have reached Redis); if the claim did reach it after all (a timeout is
+    /// ambiguous), the settlement also releases its reservation and slot.
+    private func owe(_ claim: QuotaClaim, _ settlement: QuotaSettlement) {
+        let owedSettlement = QuotaSettlement(tokens: claim.tokens, cost: settlement.cost)
+        let (startPaying, dropped) = self.owed.withLock { owed -> (Bool, Bool) in
+            var dropped = false
+            if owed.settlements.count >= Self.maxOwedSettlements {
+                owed.settlements.removeFirst()
+                dropped = true
+            }
+            owed.settlements.append((claim, owedSettlement))
+            guard !owed.paying else { return (false, dropped) }
+            owed.paying = true
+            return (true, dropped)
+        }
+        if dropped { self.owedDropped.increment() }
+        if startPaying { Task { await self.payBack() } }
+    }
+
+    /// Pays owed settlements into Redis, oldest first, waiting while it is unreachable.
+    private func payBack() async {
+        while let next = self.owed.withLock({ owed -> (claim: QuotaClaim, settlement: QuotaSettlement)? in
+            guard let first = owed.settlements.first else {
+                owed.paying = false
+                return nil
+            }
+            return first
+        }) {
+            do {
+                try await self.shared.settle(next.claim, next.settlement)
+            } catch let error as RedisError where error.isTransient {
+                try? await Task.sleep(for: Self.payBackRetry)
+                continue
+            } catch {
+                self.owedDropped.increment()
+                self.logger.error("could not pay a settlement made during a Redis outage into Redis", metadata: ["error": "\(error)"])
+            }
+            // Paid (settling runs once per claim, so a repeat is harmless) or given up.
+            self.owed.withLock { owed in
+                if let index = owed.settlements.firstIndex(where: { $0.claim.requestID == next.claim.requestID }) {
+                    owed.settlements.remove(at: index)
+                }
+            }
+        }
     }
 
     /// One loud line every 10 s at most while Redis stays unreachable.
