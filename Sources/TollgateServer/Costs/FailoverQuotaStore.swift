@@ -59,11 +59,18 @@ final class FailoverQuotaStore: QuotaStore {
     func settle(_ claim: QuotaClaim, _ settlement: QuotaSettlement) async throws {
         if self.heldLocally.withLock({ $0.remove(claim.requestID) != nil }) {
             self.local.settleNow(claim, settlement)
-            if settlement.cost > .zero, claim.budgetDays.contains(where: { $0 != nil }) { self.owe(claim, settlement) }
+            // Its tokens are not refunded in Redis: the claim may never have reached it.
+            if settlement.cost > .zero, claim.budgetDays.contains(where: { $0 != nil }) {
+                self.owe(claim, QuotaSettlement(tokens: claim.tokens, cost: settlement.cost))
+            }
             return
         }
-        // On failure the reservation's lease frees it later; the spend is logged by the caller.
-        try await self.shared.settle(claim, settlement)
+        do {
+            try await self.shared.settle(claim, settlement)
+        } catch let error as RedisError where error.isTransient {
+            // Still unreachable after the store's own retries: it joins the owed settlements.
+            self.owe(claim, settlement)
+        }
     }
 
     func budgetUsedPercent(_ scopes: [QuotaScope], at time: Date) -> Double? {
@@ -73,18 +80,16 @@ final class FailoverQuotaStore: QuotaStore {
         return max(shared, local ?? 0)
     }
 
-    /// Queues a local settlement for Redis. Its tokens are not refunded there (the claim
-    /// may never have reached Redis); if the claim did reach it after all (a timeout is
-    /// ambiguous), the settlement also releases its reservation and slot.
+    /// Queues a settlement for Redis. If its claim reached Redis after all (a timeout is
+    /// ambiguous), paying it also releases the claim's reservation and slot.
     private func owe(_ claim: QuotaClaim, _ settlement: QuotaSettlement) {
-        let owedSettlement = QuotaSettlement(tokens: claim.tokens, cost: settlement.cost)
         let (startPaying, dropped) = self.owed.withLock { owed -> (Bool, Bool) in
             var dropped = false
             if owed.settlements.count >= Self.maxOwedSettlements {
                 owed.settlements.removeFirst()
                 dropped = true
             }
-            owed.settlements.append((claim, owedSettlement))
+            owed.settlements.append((claim, settlement))
             guard !owed.paying else { return (false, dropped) }
             owed.paying = true
             return (true, dropped)
