@@ -96,6 +96,18 @@ import Testing
         }
     }
 
+    @Test func byteScanFindsOnlyQuotedNames() {
+        func contains(_ name: String, _ text: String) -> Bool {
+            Array(text.utf8).withUnsafeBytes { ByteScan.containsQuoted(name, in: $0) }
+        }
+        #expect(contains("max_tokens", #"{"max_tokens":1}"#))
+        #expect(contains("max_tokens", #"{"a":"max_tokens_x", "max_tokens" : 2}"#))
+        #expect(!contains("max_tokens", #"{"max_tokens_x":1,"x_max_tokens":2}"#))
+        #expect(!contains("max_tokens", #"max_tokens""#))
+        #expect(!contains("max_tokens", #""max_tokens"#))
+        #expect(!contains("max_tokens", ""))
+    }
+
     static func text(_ value: JSONValue) -> String {
         var buffer = ByteBuffer()
         buffer.writeJSON(value)

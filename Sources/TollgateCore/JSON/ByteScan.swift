@@ -14,20 +14,28 @@ public enum ByteScan {
         return nil
     }
 
+    /// Where `needle` first occurs in `haystack` at or after `start`.
+    public static func firstIndex(of needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer, from start: Int = 0) -> Int? {
+        let count = needle.count
+        guard count > 0, haystack.count - start >= count else { return nil }
+        let first = needle[0]
+        var index = start
+        while index <= haystack.count - count {
+            if haystack[index] == first, Self.equal(haystack, at: index, needle) { return index }
+            index += 1
+        }
+        return nil
+    }
+
     /// Whether `"name"` (quoted) occurs anywhere in `haystack`.
     public static func containsQuoted(_ name: String, in haystack: UnsafeRawBufferPointer) -> Bool {
         var name = name
         return name.withUTF8 { name in
-            let count = name.count + 2
-            guard haystack.count >= count else { return false }
-            var index = 0
-            while index <= haystack.count - count {
-                if haystack[index] == UInt8(ascii: "\""), haystack[index + count - 1] == UInt8(ascii: "\""),
-                    Self.equal(haystack, at: index + 1, UnsafeRawBufferPointer(name))
-                {
-                    return true
-                }
-                index += 1
+            var from = 1
+            while let index = Self.firstIndex(of: UnsafeRawBufferPointer(name), in: haystack, from: from) {
+                let end = index + name.count
+                if haystack[index - 1] == UInt8(ascii: "\""), end < haystack.count, haystack[end] == UInt8(ascii: "\"") { return true }
+                from = index + 1
             }
             return false
         }

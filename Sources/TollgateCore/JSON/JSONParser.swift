@@ -1,5 +1,3 @@
-import NIOCore
-
 /// Why some bytes are not JSON: what was wrong and where (a byte offset).
 public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String
@@ -38,13 +36,6 @@ public struct JSONParser {
         parser.skipWhitespace()
         guard parser.index == bytes.count else { throw parser.error("unexpected data after the JSON value") }
         return value
-    }
-
-    public static func parse(_ buffer: ByteBuffer, maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError) -> JSONValue {
-        let result = buffer.withUnsafeReadableBytes { bytes in
-            Result { () throws(JSONSyntaxError) -> JSONValue in try Self.parse(bytes, maxDepth: maxDepth) }
-        }
-        return try result.get()
     }
 
     public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONSyntaxError) -> JSONValue {

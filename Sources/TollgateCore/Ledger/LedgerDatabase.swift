@@ -117,7 +117,7 @@ public final class LedgerDatabase: Sendable {
     /// tenth or more of the writer's time (bench/RESULTS.md, "Ledger writer").
     static func insert(_ entries: some Sequence<LedgerEntry>, storeText: Bool, in db: Database) throws {
         var statement: OpaquePointer?
-        let prepared = sqlite3_prepare_v3(db.sqliteConnection, Self.insertSQL, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        let prepared = sqlite3_prepare_v2(db.sqliteConnection, Self.insertSQL, -1, &statement, nil)
         guard prepared == SQLITE_OK, let statement else {
             throw DatabaseError(resultCode: ResultCode(rawValue: prepared), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: Self.insertSQL)
         }

@@ -41,16 +41,11 @@ public struct SecretScrubber: Sendable {
     }
 
     private func firstMatch(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
-        let count = self.secret.count
-        guard bytes.count - start >= count else { return nil }
-        let first = self.secret[0]
-        var index = start
-        while index <= bytes.count - count {
-            if bytes[index] == first, self.secret.withUnsafeBytes({ $0.elementsEqual(bytes[index..<(index + count)]) }) {
-                return index
-            }
-            index += 1
-        }
-        return nil
+        self.secret.withUnsafeBytes { ByteScan.firstIndex(of: $0, in: bytes, from: start) }
     }
+}
+
+/// A scrubber holds the secret: it must not print it.
+extension SecretScrubber: CustomStringConvertible {
+    public var description: String { "SecretScrubber(<redacted>)" }
 }

@@ -24,8 +24,9 @@ extension TokenUsage {
     /// body carries no usage, or one with counts that are not integers.
     public static func fromOpenAIBody(_ body: ByteBuffer) -> TokenUsage? {
         body.withUnsafeReadableBytes { bytes -> TokenUsage? in
-            guard let name = ByteScan.lastIndex(of: #""usage""#, in: bytes) else { return nil }
-            var start = ByteScan.skipWhitespace(in: bytes, from: name + 7)
+            let name: StaticString = #""usage""#
+            guard let found = ByteScan.lastIndex(of: name, in: bytes) else { return nil }
+            var start = ByteScan.skipWhitespace(in: bytes, from: found + name.utf8CodeUnitCount)
             guard start < bytes.count, bytes[start] == UInt8(ascii: ":") else { return nil }
             start = ByteScan.skipWhitespace(in: bytes, from: start + 1)
             guard start < bytes.count, bytes[start] == UInt8(ascii: "{"),
