@@ -33,6 +33,8 @@ let package = Package(
         .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
 
         .target(name: "CTollgateThreads"),
+        // Links against the system SQLite that GRDBSQLite brings (libsqlite3-dev).
+        .target(name: "CTollgateSQLite"),
 
         // MARK: Libraries
         .target(name: "TollgateThreads", dependencies: ["CTollgateThreads"], swiftSettings: swiftSettings),
@@ -73,6 +75,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "CTollgateSQLite",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -214,6 +217,7 @@ let package = Package(
                 "TollgateTestSupport",
                 "TollgateUpstream",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

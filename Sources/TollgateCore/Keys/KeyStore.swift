@@ -9,6 +9,7 @@ public final class KeyStore: Sendable {
     /// Opens (creating if needed) `keys.sqlite` in `directory`.
     public init(directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        SQLiteRuntime.prepare()
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         self.database = try DatabasePool(path: (directory as NSString).appendingPathComponent("keys.sqlite"), configuration: configuration)

@@ -21,6 +21,7 @@ public final class LedgerDatabase: Sendable {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
+        SQLiteRuntime.prepare()
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.label = "tollgate.ledger"

@@ -40,61 +40,88 @@ public final class InProcessQuotaStore: SynchronousQuotaStore {
         let now = claim.time.timeIntervalSince1970
         let days = claim.budgetDays
         return self.state.withLock { state in
-            var grant = QuotaGrant()
-            var updated: [ScopeState] = []
-            updated.reserveCapacity(claim.scopes.count)
-            for (index, scope) in claim.scopes.enumerated() {
-                var scopeState = state.scopes[scope.id] ?? ScopeState()
-                let limits = scope.limits
-                if let rpm = limits.requestsPerMinute {
-                    let outcome = GCRA.attempt(tat: scopeState.requestTAT, now: now, quantity: 1, limit: rpm, period: Self.period)
-                    let status = RateStatus(limit: rpm, remaining: outcome.remaining, resetAfter: outcome.resetAfter)
-                    grant.requests.tighten(status)
-                    guard outcome.allowed else {
-                        return .failure(.rateLimited(scope: scope.label, resource: .requests, limit: rpm, retryAfter: outcome.retryAfter, requests: grant.requests, tokens: grant.tokens))
+            // Each scope's entry is found once (one hash) and its new state kept next to its
+            // position, on the stack: nothing is taken until every scope has admitted the claim.
+            withUnsafeTemporaryAllocation(of: PendingUpdate.self, capacity: claim.scopes.count) { pending in
+                var grant = QuotaGrant()
+                var decided = 0
+                defer { pending.baseAddress?.deinitialize(count: decided) }
+                for (offset, scope) in claim.scopes.enumerated() {
+                    let position = state.scopes.index(forKey: scope.id)
+                    var scopeState = position.map { state.scopes.values[$0] } ?? ScopeState()
+                    if let denial = Self.admit(claim, now: now, day: days[offset], scope: scope, into: &scopeState, grant: &grant) {
+                        return .failure(denial)
                     }
-                    scopeState.requestTAT = outcome.newTAT
+                    (pending.baseAddress! + offset).initialize(to: PendingUpdate(position: position, state: scopeState))
+                    decided += 1
                 }
-                if let tpm = limits.tokensPerMinute {
-                    let outcome = GCRA.attempt(tat: scopeState.tokenTAT, now: now, quantity: claim.tokens, limit: tpm, period: Self.period)
-                    let status = RateStatus(limit: tpm, remaining: outcome.remaining, resetAfter: outcome.resetAfter)
-                    grant.tokens.tighten(status)
-                    guard outcome.allowed else {
-                        if outcome.retryAfter.isInfinite {
-                            return .failure(.tooLarge(scope: scope.label, resource: .tokens, limit: tpm, requested: claim.tokens))
-                        }
-                        return .failure(.rateLimited(scope: scope.label, resource: .tokens, limit: tpm, retryAfter: outcome.retryAfter, requests: grant.requests, tokens: grant.tokens))
-                    }
-                    scopeState.tokenTAT = outcome.newTAT
+                // Every scope admitted the claim. Known entries are written in place first:
+                // adding a new one may move the others.
+                for update in pending where update.position != nil {
+                    state.scopes.values[update.position!] = update.state
                 }
-                if let maxConcurrent = limits.maxConcurrent, scopeState.inFlight >= maxConcurrent {
-                    return .failure(.rateLimited(scope: scope.label, resource: .concurrency, limit: maxConcurrent, retryAfter: 1, requests: grant.requests, tokens: grant.tokens))
+                for (update, scope) in zip(pending, claim.scopes) where update.position == nil {
+                    state.scopes[scope.id] = update.state
                 }
-                scopeState.inFlight += 1
-                if let budget = limits.dailyBudget, let day = days[index] {
-                    if scopeState.budgetDay != day.name {
-                        scopeState.budgetDay = day.name
-                        scopeState.spent = .zero
-                        scopeState.reserved = .zero
-                    }
-                    let used = scopeState.spent + scopeState.reserved
-                    guard used + claim.reservation <= budget else {
-                        return .failure(.budgetExceeded(scope: scope.label, limit: budget, used: used, requested: claim.reservation, resetsAt: day.resetsAt))
-                    }
-                    scopeState.reserved = scopeState.reserved + claim.reservation
-                    grant.budgetUsedPercent = max(grant.budgetUsedPercent ?? 0, Self.percent(scopeState.spent + scopeState.reserved, of: budget))
+                state.claimsSinceSweep += 1
+                if state.claimsSinceSweep >= Self.sweepInterval {
+                    state.claimsSinceSweep = 0
+                    Self.sweep(&state, now: now)
                 }
-                updated.append(scopeState)
+                return .success(grant)
             }
-            // Every scope admitted the claim: only now is any of it taken.
-            for (scope, scopeState) in zip(claim.scopes, updated) { state.scopes[scope.id] = scopeState }
-            state.claimsSinceSweep += 1
-            if state.claimsSinceSweep >= Self.sweepInterval {
-                state.claimsSinceSweep = 0
-                Self.sweep(&state, now: now)
-            }
-            return .success(grant)
         }
+    }
+
+    private struct PendingUpdate {
+        var position: Dictionary<String, ScopeState>.Index?
+        var state: ScopeState
+    }
+
+    /// Checks one scope's limits for `claim` and takes its share in `scopeState`, or returns why not.
+    private static func admit(
+        _ claim: QuotaClaim, now: Double, day: BudgetDay?, scope: QuotaScope, into scopeState: inout ScopeState, grant: inout QuotaGrant
+    ) -> QuotaDenial? {
+        let limits = scope.limits
+        if let rpm = limits.requestsPerMinute {
+            let outcome = GCRA.attempt(tat: scopeState.requestTAT, now: now, quantity: 1, limit: rpm, period: Self.period)
+            let status = RateStatus(limit: rpm, remaining: outcome.remaining, resetAfter: outcome.resetAfter)
+            grant.requests.tighten(status)
+            guard outcome.allowed else {
+                return .rateLimited(scope: scope.label, resource: .requests, limit: rpm, retryAfter: outcome.retryAfter, requests: grant.requests, tokens: grant.tokens)
+            }
+            scopeState.requestTAT = outcome.newTAT
+        }
+        if let tpm = limits.tokensPerMinute {
+            let outcome = GCRA.attempt(tat: scopeState.tokenTAT, now: now, quantity: claim.tokens, limit: tpm, period: Self.period)
+            let status = RateStatus(limit: tpm, remaining: outcome.remaining, resetAfter: outcome.resetAfter)
+            grant.tokens.tighten(status)
+            guard outcome.allowed else {
+                if outcome.retryAfter.isInfinite {
+                    return .tooLarge(scope: scope.label, resource: .tokens, limit: tpm, requested: claim.tokens)
+                }
+                return .rateLimited(scope: scope.label, resource: .tokens, limit: tpm, retryAfter: outcome.retryAfter, requests: grant.requests, tokens: grant.tokens)
+            }
+            scopeState.tokenTAT = outcome.newTAT
+        }
+        if let maxConcurrent = limits.maxConcurrent, scopeState.inFlight >= maxConcurrent {
+            return .rateLimited(scope: scope.label, resource: .concurrency, limit: maxConcurrent, retryAfter: 1, requests: grant.requests, tokens: grant.tokens)
+        }
+        scopeState.inFlight += 1
+        if let budget = limits.dailyBudget, let day {
+            if scopeState.budgetDay != day.name {
+                scopeState.budgetDay = day.name
+                scopeState.spent = .zero
+                scopeState.reserved = .zero
+            }
+            let used = scopeState.spent + scopeState.reserved
+            guard used + claim.reservation <= budget else {
+                return .budgetExceeded(scope: scope.label, limit: budget, used: used, requested: claim.reservation, resetsAt: day.resetsAt)
+            }
+            scopeState.reserved = scopeState.reserved + claim.reservation
+            grant.budgetUsedPercent = max(grant.budgetUsedPercent ?? 0, Self.percent(scopeState.spent + scopeState.reserved, of: budget))
+        }
+        return nil
     }
 
     public func settleNow(_ claim: QuotaClaim, _ settlement: QuotaSettlement) {
@@ -102,29 +129,34 @@ public final class InProcessQuotaStore: SynchronousQuotaStore {
         let now = Date()
         self.state.withLock { state in
             for (index, scope) in claim.scopes.enumerated() {
-                guard var scopeState = state.scopes[scope.id] else { continue }
-                scopeState.inFlight = max(0, scopeState.inFlight - 1)
-                if let tpm = scope.limits.tokensPerMinute {
-                    scopeState.tokenTAT = GCRA.refund(tat: scopeState.tokenTAT, quantity: claim.tokens - settlement.tokens, limit: tpm, period: Self.period)
-                }
-                if scope.limits.dailyBudget != nil, let day = days[index] {
-                    if scopeState.budgetDay == day.name {
-                        scopeState.reserved = max(.zero, scopeState.reserved - claim.reservation)
-                    }
-                    // A request that ran past midnight is charged to the day it finished in.
-                    if now >= day.resetsAt {
-                        let today = BudgetDay(containing: now, in: scope.timeZone).name
-                        if scopeState.budgetDay != today, today > day.name {
-                            scopeState.budgetDay = today
-                            scopeState.spent = .zero
-                            scopeState.reserved = .zero
-                        }
-                    }
-                    scopeState.spent = scopeState.spent + settlement.cost
-                }
-                state.scopes[scope.id] = scopeState
+                // Updated in place: one hash per scope.
+                guard let position = state.scopes.index(forKey: scope.id) else { continue }
+                Self.settle(claim, settlement, now: now, day: days[index], scope: scope, in: &state.scopes.values[position])
             }
         }
+    }
+
+    private static func settle(
+        _ claim: QuotaClaim, _ settlement: QuotaSettlement, now: Date, day: BudgetDay?, scope: QuotaScope, in scopeState: inout ScopeState
+    ) {
+        scopeState.inFlight = max(0, scopeState.inFlight - 1)
+        if let tpm = scope.limits.tokensPerMinute {
+            scopeState.tokenTAT = GCRA.refund(tat: scopeState.tokenTAT, quantity: claim.tokens - settlement.tokens, limit: tpm, period: Self.period)
+        }
+        guard scope.limits.dailyBudget != nil, let day else { return }
+        if scopeState.budgetDay == day.name {
+            scopeState.reserved = max(.zero, scopeState.reserved - claim.reservation)
+        }
+        // A request that ran past midnight is charged to the day it finished in.
+        if now >= day.resetsAt {
+            let today = BudgetDay(containing: now, in: scope.timeZone).name
+            if scopeState.budgetDay != today, today > day.name {
+                scopeState.budgetDay = today
+                scopeState.spent = .zero
+                scopeState.reserved = .zero
+            }
+        }
+        scopeState.spent = scopeState.spent + settlement.cost
     }
 
     public func budgetUsedPercent(_ scopes: [QuotaScope], at time: Date) -> Double? {

@@ -94,8 +94,12 @@ public final class ScopeResolver: Sendable {
     private let teamScopes: [String: QuotaScope]
     private let globalScope: QuotaScope?
     private let keyScopes = Mutex<[String: CachedKeyScope]>([:])
+    /// End users' scopes by (team, or key when keyless, and user id): built once per user
+    /// instead of per request. Users' limits come from limits.yaml only, fixed for this resolver.
+    private let userScopes = Mutex<[UserScopeKey: QuotaScope]>([:])
     /// Bounds the key cache (keys are few; this only guards against churn).
     private static let maxCachedKeys = 10_000
+    private static let maxCachedUsers = 50_000
 
     /// A key's scope (nil when the key has no limits of its own), with what it was built from.
     private struct CachedKeyScope {
@@ -115,9 +119,28 @@ public final class ScopeResolver: Sendable {
         scopes.reserveCapacity(4)
         if let scope = self.keyScope(key) { scopes.append(scope) }
         if let team = key.team, let scope = self.teamScopes[team] { scopes.append(scope) }
-        if let user, let scope = self.limits.userScope(user, of: key) { scopes.append(scope) }
+        if let user, let scope = self.userScope(user, of: key) { scopes.append(scope) }
         if let scope = self.globalScope { scopes.append(scope) }
         return scopes
+    }
+
+    private struct UserScopeKey: Hashable {
+        var team: String?
+        var keyID: String?
+        var user: String
+    }
+
+    private func userScope(_ user: String, of key: GatewayKey) -> QuotaScope? {
+        // The scope id names the team, or the key for keys without one (`QuotaScope.userID`).
+        let cacheKey = UserScopeKey(team: key.team, keyID: key.team == nil ? key.id : nil, user: user)
+        if let scope = self.userScopes.withLock({ $0[cacheKey] }) { return scope }
+        guard let scope = self.limits.userScope(user, of: key) else { return nil }
+        self.userScopes.withLock { scopes in
+            // Unbounded end-user ids must not grow memory without bound.
+            if scopes.count >= Self.maxCachedUsers { scopes.removeAll(keepingCapacity: true) }
+            scopes[cacheKey] = scope
+        }
+        return scope
     }
 
     private func keyScope(_ key: GatewayKey) -> QuotaScope? {

@@ -34,6 +34,7 @@ public func buildApplication(
     let router = buildRouter(gateway: gateway)
     var app = Application(
         router: router,
+        server: .http1OnEventLoop(),
         configuration: .init(
             address: .hostname(options.host ?? options.config.server.host, port: options.port ?? options.config.server.port),
             serverName: "tollgate"

@@ -63,10 +63,12 @@ final class CostControl: Sendable {
         // Both counts come from the client: clamp so no arithmetic on them can trap.
         let outputTokens = min(maxOutputTokens ?? self.limits.defaultOutputReservation, Self.tokenCeiling)
         let input = min(inputTokens, Self.tokenCeiling)
-        // The claim's id is the gateway's own: a client-chosen request id must never let two
-        // requests share a concurrency slot or a reservation.
+        // A shared store keys a claim's reservation and concurrency slot by its id, so that id is
+        // the gateway's own: a client-chosen request id must never let two requests share them.
+        // In process a claim is settled through the ticket holding it, never looked up by id.
+        let claimID = self.synchronousStore == nil ? requestID + "." + Self.nextClaimSuffix() : requestID
         let claim = QuotaClaim(
-            requestID: requestID + "." + Self.nextClaimSuffix(), scopes: scopes,
+            requestID: claimID, scopes: scopes,
             tokens: input + outputTokens, reservation: price.worstCaseCost(inputTokens: input, maxOutputTokens: outputTokens),
             lease: self.lease
         )
@@ -176,12 +178,14 @@ extension HTTPFields {
 
 extension RateStatus {
     /// OpenAI's duration format: `1s`, `6m0s`, `120ms`.
+    /// Built by concatenation: these values fit in a small string, which interpolation would
+    /// first reserve heap storage for.
     static func formatReset(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds > 0 else { return "0s" }
-        if seconds < 1 { return "\(max(1, Int((seconds * 1000).rounded(.up))))ms" }
-        let whole = Int(seconds.rounded(.up))
-        if whole < 60 { return "\(whole)s" }
-        return "\(whole / 60)m\(whole % 60)s"
+        if seconds < 1 { return String(max(1, Int((seconds * 1000).rounded(.up)))) + "ms" }
+        let whole = Int(min(seconds, 1e15).rounded(.up))
+        if whole < 60 { return String(whole) + "s" }
+        return String(whole / 60) + "m" + String(whole % 60) + "s"
     }
 }
 

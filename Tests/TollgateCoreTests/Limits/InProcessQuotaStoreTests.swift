@@ -29,6 +29,23 @@ import Testing
         #expect(try await store.claim(self.claim([loose])).isSuccess == false)
     }
 
+    @Test func aClaimTakesFromKnownAndNewScopesAlike() {
+        let store = InProcessQuotaStore()
+        let known = self.scope("known", .init(requestsPerMinute: 3))
+        #expect(store.claimNow(self.claim([known])).isSuccess)
+        // Forty scopes seen for the first time around a known one: adding them grows the
+        // store's table, which must not lose the known scope's update.
+        let fresh = (0..<40).map { self.scope("new-\($0)", .init(requestsPerMinute: 1)) }
+        #expect(store.claimNow(self.claim(Array(fresh[..<20]) + [known] + Array(fresh[20...]))).isSuccess)
+        #expect(store.claimNow(self.claim([known])).isSuccess)
+        #expect(store.claimNow(self.claim([known])).isSuccess == false)
+        for scope in fresh { #expect(store.claimNow(self.claim([scope])).isSuccess == false) }
+        // A refused claim leaves a scope it saw for the first time untouched.
+        let newcomer = self.scope("newcomer", .init(requestsPerMinute: 1))
+        #expect(store.claimNow(self.claim([newcomer, known])).isSuccess == false)
+        #expect(store.claimNow(self.claim([newcomer])).isSuccess)
+    }
+
     @Test func grantReportsTheTightestScope() async throws {
         let store = InProcessQuotaStore()
         let result = try await store.claim(self.claim([self.scope("a", .init(requestsPerMinute: 50, tokensPerMinute: 1000)), self.scope("b", .init(requestsPerMinute: 5))], tokens: 100))

@@ -85,6 +85,13 @@ import Testing
             #expect(resolver.scopes(key: candidate, user: user) == limits.scopes(key: candidate, keyLimits: candidate.limitSettings, user: user))
         }
         #expect(resolver.scopes(key: key, user: "bob")[1] === resolver.scopes(key: key, user: "dan")[1])
+        // End users' scopes are built once, per team (or per key for keys without a team).
+        let teammate = GatewayKey(id: "k9", name: "other", team: "support")
+        #expect(resolver.scopes(key: key, user: "bob")[2] === resolver.scopes(key: teammate, user: "bob")[1])
+        let (free, alsoFree) = (GatewayKey(id: "k2", name: "free"), GatewayKey(id: "k3", name: "free too"))
+        #expect(resolver.scopes(key: free, user: "carol").first?.id == "u:k=k2:carol")
+        #expect(resolver.scopes(key: alsoFree, user: "carol").first?.id == "u:k=k3:carol")
+        #expect(resolver.scopes(key: GatewayKey(id: "k2", name: "free", team: "support"), user: "carol").map(\.id) == ["t:support", "u:t=support:carol", "g"])
         // A key whose limits changed (edited in keys.yaml, or a new key under the same id) gets a new scope.
         let raised = GatewayKey(id: "k1", name: "bot", team: "support", requestsPerMinute: 20)
         #expect(resolver.scopes(key: raised, user: nil).first?.limits.requestsPerMinute == 20)

@@ -1,0 +1,52 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+
+/// Runs a connection's request handling on the event loop that owns the connection.
+///
+/// Hummingbird starts each connection's task on Swift's global pool, so every request used to
+/// cross threads twice more than it needs to: from the event loop that read it to a pool
+/// thread, and back to the event loop to write the answer. With the connection's event loop
+/// as the task's preferred executor, parsing, routing, cost controls and the response run
+/// where the bytes already are. The handlers never block: upstream calls wait on the curl
+/// loop thread, embeddings on their worker pool, SQLite and Redis on their own queues.
+struct EventLoopBoundChannel<Base: ServerChildChannel>: ServerChildChannel {
+    let base: Base
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Base.Value> {
+        self.base.setup(channel: channel, logger: logger)
+    }
+
+    func handle(value: Base.Value, logger: Logger) async {
+        let executor = EventLoopTaskExecutor(value.channel.eventLoop)
+        await withTaskExecutorPreference(executor) {
+            await self.base.handle(value: value, logger: logger)
+        }
+    }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1, with each connection's requests handled on its own event loop.
+    static func http1OnEventLoop(configuration: HTTP1Channel.Configuration = .init()) -> HTTPServerBuilder {
+        .init { responder in
+            EventLoopBoundChannel(base: HTTP1Channel(responder: responder, configuration: configuration))
+        }
+    }
+}
+
+/// A `TaskExecutor` that runs jobs on one NIO event loop. Jobs enqueued from the loop's own
+/// thread run in its current tick's task queue: no wake-up, no thread switch.
+final class EventLoopTaskExecutor: TaskExecutor {
+    let eventLoop: any EventLoop
+
+    init(_ eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        self.eventLoop.execute {
+            job.runSynchronously(on: self.asUnownedTaskExecutor())
+        }
+    }
+}
