@@ -99,6 +99,9 @@ import TollgateTestSupport
         let budget = USD(nanos: perRequest.nanos * 50)
         let limits = "users:\n  carol: { daily_budget_usd: \(budget.description) }\n"
         try await GatewayHarness.run(budgets: ["limits.yaml": limits]) { gateway in
+            // The provider answers slowly, so every admitted request still holds its reservation
+            // while the others are claimed: the 200 really are in flight together.
+            gateway.provider.setBehavior(.delay(.milliseconds(400)), forModel: "gpt-4o-mini")
             let body = #"{"model":"house-model","user":"carol","messages":[{"role":"user","content":"spend"}],"max_tokens":50}"#
             let replies = try await withThrowingTaskGroup(of: TestHTTPClient.Reply.self) { group in
                 for _ in 0..<200 { group.addTask { try await gateway.chat(body) } }

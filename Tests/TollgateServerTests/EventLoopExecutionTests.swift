@@ -11,7 +11,7 @@ import TollgateCore
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         let executor = EventLoopTaskExecutor(loop)
-        let (startedOnLoop, resumedOnLoop, childOnLoop) = await withTaskExecutorPreference(executor) { () async -> (Bool, Bool, Bool) in
+        let (startedOnLoop, resumedOnLoop, inheritedAsExpected) = await withTaskExecutorPreference(executor) { () async -> (Bool, Bool, Bool) in
             let started = loop.inEventLoop
             // Another thread resumes the task, as the curl loop thread resumes a request.
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -23,9 +23,11 @@ import TollgateCore
                 group.addTask { loop.inEventLoop }
                 return await group.next() ?? false
             }
-            return (started, resumed, child)
+            // Unstructured tasks (a settlement sent to Redis, say) do not inherit it.
+            let unstructured = await Task { loop.inEventLoop }.value
+            return (started, resumed, child && !unstructured)
         }
-        #expect(startedOnLoop && resumedOnLoop && childOnLoop)
+        #expect(startedOnLoop && resumedOnLoop && inheritedAsExpected)
         #expect(!loop.inEventLoop)
         try await group.shutdownGracefully()
     }

@@ -16,9 +16,11 @@ struct ChatCompletionsController {
         let start = ContinuousClock.now
         let key = try await self.gateway.keys.authenticate(request.headers)
         let body = try await RequestBody.collect(request, limit: self.gateway.config.server.maxBodyBytes)
-        let completion = try RequestBody.decodeChatCompletion(from: body)
-        let ingress = IngressRequest(openAI: completion, body: body, headers: request.headers)
-        return try await ProxyPipeline(gateway: self.gateway).run(ingress, key: key, headers: request.headers, context: context, start: start)
+        return try await RequestWork.run(bodySize: body.readableBytes) {
+            let completion = try RequestBody.decodeChatCompletion(from: body)
+            let ingress = IngressRequest(openAI: completion, body: body, headers: request.headers)
+            return try await ProxyPipeline(gateway: self.gateway).run(ingress, key: key, headers: request.headers, context: context, start: start)
+        }
     }
 }
 

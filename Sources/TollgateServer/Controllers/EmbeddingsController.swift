@@ -23,6 +23,14 @@ struct EmbeddingsController {
         let start = ContinuousClock.now
         let key = try await self.gateway.keys.authenticate(request.headers)
         let body = try await RequestBody.collect(request, limit: self.gateway.config.server.maxBodyBytes)
+        return try await RequestWork.run(bodySize: body.readableBytes) {
+            try await self.respond(to: request, body: body, key: key, context: context, start: start)
+        }
+    }
+
+    private func respond(
+        to request: Request, body: ByteBuffer, key: GatewayKey, context: GatewayRequestContext, start: ContinuousClock.Instant
+    ) async throws -> Response {
         let embeddings = try RequestBody.decode(EmbeddingsRequest.self, from: body)
         let localName = self.gateway.config.embeddings.localModelName
         let costs = self.gateway.costs

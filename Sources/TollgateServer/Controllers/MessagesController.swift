@@ -19,8 +19,10 @@ struct MessagesController {
         let start = ContinuousClock.now
         let key = try await self.gateway.keys.authenticate(request.headers)
         let body = try await RequestBody.collect(request, limit: self.gateway.config.server.maxBodyBytes)
-        let message = try RequestBody.decode(AnthropicMessagesRequest.self, from: body)
-        let ingress = IngressRequest(anthropic: message, body: body, headers: request.headers)
-        return try await ProxyPipeline(gateway: self.gateway).run(ingress, key: key, headers: request.headers, context: context, start: start)
+        return try await RequestWork.run(bodySize: body.readableBytes) {
+            let message = try RequestBody.decode(AnthropicMessagesRequest.self, from: body)
+            let ingress = IngressRequest(anthropic: message, body: body, headers: request.headers)
+            return try await ProxyPipeline(gateway: self.gateway).run(ingress, key: key, headers: request.headers, context: context, start: start)
+        }
     }
 }
