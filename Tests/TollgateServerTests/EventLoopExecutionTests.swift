@@ -31,6 +31,18 @@ import TollgateCore
         #expect(!loop.inEventLoop)
         try await group.shutdownGracefully()
     }
+
+    @Test func largeBodiesAreHandledOffTheLoop() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let (small, large, back) = try await withTaskExecutorPreference(EventLoopTaskExecutor(loop)) { () async throws -> (Bool, Bool, Bool) in
+            let small = try await RequestWork.run(bodySize: RequestWork.eventLoopBodyLimit) { loop.inEventLoop }
+            let large = try await RequestWork.run(bodySize: RequestWork.eventLoopBodyLimit + 1) { loop.inEventLoop }
+            return (small, large, loop.inEventLoop)
+        }
+        #expect(small && !large && back)
+        try await group.shutdownGracefully()
+    }
 }
 
 @Suite struct RateLimitHeaderTests {
