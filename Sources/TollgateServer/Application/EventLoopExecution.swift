@@ -32,9 +32,9 @@ struct EventLoopBoundChannel<Base: ServerChildChannel>: ServerChildChannel {
 /// Where a request's own CPU work runs.
 enum RequestWork {
     /// Bodies up to this size are handled on the connection's event loop. Parsing, counting
-    /// the prompt's tokens and translating grow with the body (about a millisecond per 30 KB
-    /// here); above this, that work would hold up every other connection of the loop, streams
-    /// included, so it moves to Swift's global pool and leaves the loop to its I/O.
+    /// the prompt's tokens and translating grow with the body; above this, that work would
+    /// hold up every other connection of the loop, streams included, so it moves to Swift's
+    /// global pool and leaves the loop to its I/O.
     static let eventLoopBodyLimit = 16 << 10
 
     /// Runs a request's handling where a body of `bodySize` bytes belongs.
