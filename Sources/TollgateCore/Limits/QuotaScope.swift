@@ -157,7 +157,6 @@ public final class ScopeResolver: Sendable {
     }
 }
 
-
 extension GatewayKey {
     /// The limits carried by the key itself (`keys create --rpm --tpm --daily-budget`).
     public var limitSettings: LimitSettings {

@@ -19,9 +19,7 @@ enum RequestBody {
     /// Decodes a JSON request body into its typed model, turning every failure into a 400
     /// whose message names the offending parameter.
     static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws(GatewayError) -> T {
-        guard body.readableBytes > 0 else {
-            throw .invalidRequest("The request body is empty. Send a JSON object.")
-        }
+        try Self.requireContent(body)
         do {
             return try body.withUnsafeReadableBytes { bytes in
                 try Self.decoder.decode(T.self, from: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes.baseAddress!), count: bytes.count, deallocator: .none))
@@ -34,15 +32,20 @@ enum RequestBody {
     /// Decodes a Chat Completions body with the gateway's own parser (`JSONParser`): the same
     /// checks and messages as `decode`, in a fraction of the time.
     static func decodeChatCompletion(from body: ByteBuffer) throws(GatewayError) -> ChatCompletionRequest {
-        guard body.readableBytes > 0 else {
-            throw .invalidRequest("The request body is empty. Send a JSON object.")
-        }
+        try Self.requireContent(body)
         let result = body.withUnsafeReadableBytes { bytes in
             Result { () throws(RequestValidationError) -> ChatCompletionRequest in try ChatCompletionRequest(body: bytes) }
         }
         switch result {
         case .success(let request): return request
         case .failure(let error): throw .invalidBody(error)
+        }
+    }
+
+    /// One 400 for an empty body, whichever parser would have read it.
+    private static func requireContent(_ body: ByteBuffer) throws(GatewayError) {
+        guard body.readableBytes > 0 else {
+            throw .invalidRequest("The request body is empty. Send a JSON object.")
         }
     }
 
