@@ -117,6 +117,9 @@ public final class LedgerDatabase: Sendable {
     /// SQLite statement: GRDB's `StatementArguments` box every value in an existential, a
     /// tenth or more of the writer's time (bench/RESULTS.md, "Ledger writer").
     static func insert(_ entries: some Sequence<LedgerEntry>, storeText: Bool, in db: Database) throws {
+        // Freed after the statement is finalized (defers run last first): it may point here.
+        let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: RowBinder.arenaSize, alignment: 1)
+        defer { arena.deallocate() }
         var statement: OpaquePointer?
         let prepared = sqlite3_prepare_v2(db.sqliteConnection, Self.insertSQL, -1, &statement, nil)
         guard prepared == SQLITE_OK, let statement else {
@@ -124,7 +127,7 @@ public final class LedgerDatabase: Sendable {
         }
         defer { sqlite3_finalize(statement) }
         for entry in entries {
-            var row = RowBinder(statement)
+            var row = RowBinder(statement, arena: arena)
             row.bind(entry.timeMs)
             row.bind(entry.requestID)
             row.bind(entry.keyID)
@@ -248,15 +251,25 @@ public final class LedgerDatabase: Sendable {
 }
 
 /// Binds one row's values to a statement's parameters, in order.
+///
+/// Strings are copied into `arena`, which the caller reuses for every row, and bound in place
+/// (`SQLITE_STATIC`): SQLite reads bound values only while the row is stepped, and each row
+/// binds every parameter again. Otherwise SQLite would copy each string into memory of its
+/// own, a `malloc` and a `free` per string and row (Debian's SQLite has no lookaside
+/// allocator). A string that does not fit is left to SQLite to copy (`SQLITE_TRANSIENT`).
 private struct RowBinder {
-    /// SQLite copies the bytes (`SQLITE_TRANSIENT`): the strings need not outlive the call.
+    /// Room for a row's short strings; prompt and response text may go past it.
+    static let arenaSize = 4096
     private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
     private let statement: OpaquePointer
+    private let arena: UnsafeMutableRawBufferPointer
+    private var arenaUsed = 0
     private var index: Int32 = 1
 
-    init(_ statement: OpaquePointer) {
+    init(_ statement: OpaquePointer, arena: UnsafeMutableRawBufferPointer) {
         self.statement = statement
+        self.arena = arena
     }
 
     mutating func bind(_ value: Int64?) {
@@ -272,7 +285,14 @@ private struct RowBinder {
                     _ = sqlite3_bind_text(self.statement, self.index, "", 0, nil)
                     return
                 }
-                _ = sqlite3_bind_text(self.statement, self.index, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), Self.transient)
+                guard bytes.count <= self.arena.count - self.arenaUsed, let arenaBase = self.arena.baseAddress else {
+                    _ = sqlite3_bind_text(self.statement, self.index, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), Self.transient)
+                    return
+                }
+                let copy = arenaBase + self.arenaUsed
+                copy.copyMemory(from: base, byteCount: bytes.count)
+                self.arenaUsed += bytes.count
+                _ = sqlite3_bind_text(self.statement, self.index, copy.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
             }
         } else {
             sqlite3_bind_null(self.statement, self.index)

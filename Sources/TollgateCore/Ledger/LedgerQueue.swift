@@ -55,9 +55,17 @@ struct LedgerQueue {
 
     /// Adds a row if there is room.
     mutating func enqueue(_ pending: Pending) -> EnqueueResult {
+        var entry: LedgerEntry? = pending.entry
+        return self.enqueue(taking: &entry, at: pending.enqueuedAt)
+    }
+
+    /// Adds a row if there is room, moving it out of `entry` (left as it was otherwise): on the
+    /// request path a row is never copied, which would retain and release each of its strings.
+    mutating func enqueue(taking entry: inout LedgerEntry?, at time: ContinuousClock.Instant) -> EnqueueResult {
         if self.isFinished { return .finished }
-        guard self.rows.count < self.capacity, self.blocked.isEmpty else { return .full }
-        self.append(pending)
+        guard self.rows.count < self.capacity, self.blocked.isEmpty, let row = entry.take() else { return .full }
+        self.rows.append(row)
+        self.enqueuedAt.append(time)
         return .enqueued(wakeWriter: self.takeWriterIfThresholdReached())
     }
 

@@ -86,19 +86,20 @@ public final class LedgerWriter: Service, Sendable {
 
     // MARK: - Recording
 
-    /// Queues `entry` if there is room and returns true; returns false, keeping nothing, when
-    /// the queue is full (or the writer has stopped). For synchronous callers: on false, call
-    /// `record` from a task so that the row still gets written.
-    public func tryRecord(_ entry: LedgerEntry) -> Bool {
-        let pending = LedgerQueue.Pending(entry: entry, enqueuedAt: .now)
-        let result = self.queue.withLock { $0.enqueue(pending) }
-        switch result {
+    /// Queues `entry` if there is room and returns nil; hands the entry back when the queue is
+    /// full (or the writer has stopped). For synchronous callers: call `record` with what
+    /// comes back, from a task, so that the row still gets written. The entry is moved into
+    /// the queue, not copied.
+    public func tryRecord(_ entry: consuming LedgerEntry) -> LedgerEntry? {
+        var row: LedgerEntry? = consume entry
+        let now = ContinuousClock.now
+        switch self.queue.withLock({ $0.enqueue(taking: &row, at: now) }) {
         case .enqueued(let writer):
             writer?.resume()
-            return true
         case .full, .finished, .blocked:
-            return false
+            break
         }
+        return row
     }
 
     /// Queues `entry`. Costs a lock and an append when there is room; when the queue is full,

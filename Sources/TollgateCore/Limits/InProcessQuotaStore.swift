@@ -159,9 +159,8 @@ public final class InProcessQuotaStore: SynchronousQuotaStore {
         scopeState.spent = scopeState.spent + settlement.cost
     }
 
-    public func budgetUsedPercent(_ scopes: [QuotaScope], at time: Date) -> Double? {
+    public func budgetUsedPercent(_ scopes: [QuotaScope], days: [BudgetDay?]) -> Double? {
         var result: Double?
-        let days = BudgetDay.days(for: scopes, at: time)
         self.state.withLock { state in
             for (scope, day) in zip(scopes, days) {
                 guard let budget = scope.limits.dailyBudget, let day else { continue }

@@ -15,14 +15,20 @@ public struct QuotaClaim: Sendable {
     /// process), so a crash cannot block a user until midnight.
     public var lease: Duration
 
-    public init(requestID: String, scopes: [QuotaScope], tokens: Int, reservation: USD, time: Date = Date(), lease: Duration = .seconds(900)) {
+    /// `budgetDays`: the scopes' days when the caller has them already (`BudgetDay.days`,
+    /// for routing's `budget_used_pct`); by default, the days at `time`.
+    public init(
+        requestID: String, scopes: [QuotaScope], tokens: Int, reservation: USD, time: Date = Date(), lease: Duration = .seconds(900),
+        budgetDays: [BudgetDay?]? = nil
+    ) {
+        precondition(budgetDays == nil || budgetDays?.count == scopes.count, "one budget day (or nil) per scope")
         self.requestID = requestID
         self.scopes = scopes
         self.tokens = tokens
         self.reservation = reservation
         self.time = time
         self.lease = lease
-        self.budgetDays = BudgetDay.days(for: scopes, at: time)
+        self.budgetDays = budgetDays ?? BudgetDay.days(for: scopes, at: time)
     }
 
     public var isEmpty: Bool { self.scopes.isEmpty }
@@ -96,7 +102,14 @@ public protocol QuotaStore: Sendable {
     func settle(_ claim: QuotaClaim, _ settlement: QuotaSettlement) async throws
     /// Last known budget use of these scopes (percent), without a round trip: what routing
     /// sees as `budget_used_pct`. Exact in process; as of the last reply with Redis.
-    func budgetUsedPercent(_ scopes: [QuotaScope], at time: Date) -> Double?
+    func budgetUsedPercent(_ scopes: [QuotaScope], days: [BudgetDay?]) -> Double?
+}
+
+extension QuotaStore {
+    /// `budget_used_pct` at `time`.
+    public func budgetUsedPercent(_ scopes: [QuotaScope], at time: Date) -> Double? {
+        self.budgetUsedPercent(scopes, days: BudgetDay.days(for: scopes, at: time))
+    }
 }
 
 /// A store that answers without I/O (the in-process one): claims and settlements run

@@ -43,9 +43,15 @@ final class CostControl: Sendable {
         self.scopeResolver.scopes(key: key, user: user)
     }
 
+    /// The current budget day of each scope (nil for scopes without a daily budget): looked
+    /// up once per request, for `budget_used_pct` and for the claim.
+    func budgetDays(for scopes: [QuotaScope]) -> [BudgetDay?] {
+        scopes.isEmpty ? [] : BudgetDay.days(for: scopes, at: Date())
+    }
+
     /// `budget_used_pct` for routing: the fullest of the request's daily budgets.
-    func budgetUsedPercent(_ scopes: [QuotaScope]) -> Double? {
-        scopes.isEmpty ? nil : self.store.budgetUsedPercent(scopes, at: Date())
+    func budgetUsedPercent(_ scopes: [QuotaScope], days: [BudgetDay?]) -> Double? {
+        scopes.isEmpty ? nil : self.store.budgetUsedPercent(scopes, days: days)
     }
 
     /// The price of `model`, or the error that refuses an unpriced model (a pattern mapping
@@ -58,7 +64,8 @@ final class CostControl: Sendable {
     /// Claims a request's share of every scope, or throws the 429 that explains which limit
     /// refused it.
     func admit(
-        requestID: String, scopes: [QuotaScope], price: ModelPrice, inputTokens: Int, maxOutputTokens: Int?, logger: Logger
+        requestID: String, scopes: [QuotaScope], budgetDays: [BudgetDay?]? = nil, price: ModelPrice, inputTokens: Int,
+        maxOutputTokens: Int?, logger: Logger
     ) async throws(GatewayError) -> CostTicket {
         // Both counts come from the client: clamp so no arithmetic on them can trap.
         let outputTokens = min(maxOutputTokens ?? self.limits.defaultOutputReservation, Self.tokenCeiling)
@@ -70,7 +77,7 @@ final class CostControl: Sendable {
         let claim = QuotaClaim(
             requestID: claimID, scopes: scopes,
             tokens: input + outputTokens, reservation: price.worstCaseCost(inputTokens: input, maxOutputTokens: outputTokens),
-            lease: self.lease
+            lease: self.lease, budgetDays: budgetDays
         )
         guard !claim.isEmpty else { return CostTicket(claim: claim, grant: QuotaGrant(), price: price) }
         let result: Result<QuotaGrant, QuotaDenial>

@@ -73,9 +73,9 @@ final class FailoverQuotaStore: QuotaStore {
         }
     }
 
-    func budgetUsedPercent(_ scopes: [QuotaScope], at time: Date) -> Double? {
-        let shared = self.shared.budgetUsedPercent(scopes, at: time)
-        let local = self.local.budgetUsedPercent(scopes, at: time)
+    func budgetUsedPercent(_ scopes: [QuotaScope], days: [BudgetDay?]) -> Double? {
+        let shared = self.shared.budgetUsedPercent(scopes, days: days)
+        let local = self.local.budgetUsedPercent(scopes, days: days)
         guard let shared else { return local }
         return max(shared, local ?? 0)
     }

@@ -89,11 +89,11 @@ final class RedisQuotaStore: QuotaStore {
     static let settleAttempts = 6
     static let firstSettleRetry = Duration.milliseconds(200)
 
-    func budgetUsedPercent(_ scopes: [QuotaScope], at time: Date) -> Double? {
+    func budgetUsedPercent(_ scopes: [QuotaScope], days: [BudgetDay?]) -> Double? {
         self.budgetUse.withLock { cache in
             var result: Double?
-            for scope in scopes where scope.limits.dailyBudget != nil {
-                let day = BudgetDay(containing: time, in: scope.timeZone).name
+            for (scope, day) in zip(scopes, days) where scope.limits.dailyBudget != nil {
+                guard let day = day?.name else { continue }
                 let known = cache[scope.id].flatMap { $0.day == day ? $0.percent : nil } ?? 0
                 result = max(result ?? 0, known)
             }

@@ -32,9 +32,10 @@ struct ProxyPipeline {
         }
         let costs = self.gateway.costs
         let scopes = costs.scopes(key: key, user: user ?? key.user)
+        let budgetDays = costs.budgetDays(for: scopes)
         let features = RequestFeatures(
             request: ingress.routingView, key: key, endUser: user, tags: tags, timeZone: self.gateway.timeZone,
-            budgetUsedPercent: costs.budgetUsedPercent(scopes), tokenizers: self.gateway.tokenizers
+            budgetUsedPercent: costs.budgetUsedPercent(scopes, days: budgetDays), tokenizers: self.gateway.tokenizers
         )
         let decision = rules.evaluate(features)
         let target = try self.gateway.target(for: decision)
@@ -73,7 +74,7 @@ struct ProxyPipeline {
             )
             let price = try costs.price(for: resolved.model)
             ticket = try await costs.admit(
-                requestID: context.requestID, scopes: scopes, price: price, inputTokens: features.promptTokens,
+                requestID: context.requestID, scopes: scopes, budgetDays: budgetDays, price: price, inputTokens: features.promptTokens,
                 maxOutputTokens: plan.maxOutputTokens, logger: logger
             )
             observation.admitted(ticket)

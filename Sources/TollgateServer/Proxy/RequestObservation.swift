@@ -7,17 +7,34 @@ import TollgateCore
 /// Who and what a request was, for its ledger row.
 struct LedgerContext: Sendable {
     var requestID: String
-    var key: GatewayKey
+    /// The key's id and team, not the whole key: fewer references to retain per request.
+    var keyID: String
+    var team: String?
     var user: String?
     var requestedModel: String
     var servedModel: String
     var provider: String
     var stream: Bool
     /// The request body, kept only when `ledger.store_text` is on; nil otherwise.
-    var promptText: String? = nil
+    var promptText: String?
 
     /// The most of a prompt or response the ledger keeps.
     static let textLimit = 256 << 10
+
+    init(
+        requestID: String, key: GatewayKey, user: String?, requestedModel: String, servedModel: String, provider: String,
+        stream: Bool, promptText: String? = nil
+    ) {
+        self.requestID = requestID
+        self.keyID = key.id
+        self.team = key.team
+        self.user = user
+        self.requestedModel = requestedModel
+        self.servedModel = servedModel
+        self.provider = provider
+        self.stream = stream
+        self.promptText = promptText
+    }
 }
 
 /// Tracks one request from arrival to the end of its response body (streams included) and
@@ -148,9 +165,10 @@ final class RequestObservation: Sendable {
             costs.settle(ticket, usage: progress.usage, cost: cost)
         }
         if let ledger = self.ledger, let context = self.ledgerContext {
-            let entry = self.ledgerEntry(context, progress: progress, status: status, cost: cost, elapsed: elapsed)
             // Never blocks the request path; a full queue gets the row through a task instead.
-            if !ledger.tryRecord(entry) { Task { await ledger.record(entry) } }
+            if let refused = ledger.tryRecord(self.ledgerEntry(context, progress: progress, status: status, cost: cost, elapsed: elapsed)) {
+                Task { await ledger.record(refused) }
+            }
         }
     }
 
@@ -159,8 +177,8 @@ final class RequestObservation: Sendable {
             timeMs: Int64(self.startTime.timeIntervalSince1970 * 1000), requestID: context.requestID, httpStatus: status,
             latencyMs: Int(elapsed.milliseconds)
         )
-        entry.keyID = context.key.id
-        entry.team = context.key.team
+        entry.keyID = context.keyID
+        entry.team = context.team
         entry.user = context.user
         entry.route = self.route
         entry.requestedModel = context.requestedModel

@@ -48,8 +48,8 @@ import Testing
         let writer = LedgerWriter(database: database, configuration: .init(queueCapacity: 10, batchSize: 4))
 
         // Not running yet: the queue fills, tryRecord refuses, record waits.
-        for index in 0..<10 { #expect(writer.tryRecord(LedgerFixtures.entry(index))) }
-        #expect(!writer.tryRecord(LedgerFixtures.entry(99)))
+        for index in 0..<10 { #expect(writer.tryRecord(LedgerFixtures.entry(index)) == nil) }
+        #expect(writer.tryRecord(LedgerFixtures.entry(99))?.requestID == "req-99")
         let waiting = Task { await writer.record(LedgerFixtures.entry(10)) }
         #expect(await eventually { writer.waitingRecorders == 1 })
         #expect(writer.queueDepth == 11)
@@ -120,7 +120,7 @@ import Testing
         let database = try LedgerDatabase(path: directory.file("ledger.sqlite"))
         let writer = LedgerWriter(database: database)
         try await withRunningWriter(writer) { writer in await writer.record(LedgerFixtures.entry(1)) }
-        #expect(!writer.tryRecord(LedgerFixtures.entry(2)))
+        #expect(writer.tryRecord(LedgerFixtures.entry(2)) != nil)
         await writer.record(LedgerFixtures.entry(3))
         #expect(try database.entries().map(\.requestID) == ["req-1", "req-3"])
     }
@@ -149,14 +149,21 @@ import Testing
             entry.inputTokens = .max
             return entry
         }()
+        // Strings are bound from a 4 KiB scratch buffer reused for every row: one that no longer
+        // fits is copied by SQLite instead, and a short one after it still goes in the buffer.
+        let straddling = LedgerEntry(
+            timeMs: 3, requestID: "req-straddling", keyID: "key_2", httpStatus: 200, latencyMs: 1,
+            featuresJSON: String(repeating: "f", count: 4_000), promptText: String(repeating: "q", count: 200), responseText: "r"
+        )
         let writer = LedgerWriter(database: database, configuration: .init(storeText: true))
         try await withRunningWriter(writer) { writer in
             await writer.record(full)
             await writer.record(sparse)
             await writer.record(edges)
+            await writer.record(straddling)
             await writer.record(extremes)
         }
-        #expect(try database.entries() == [sparse, edges, extremes, full])
+        #expect(try database.entries() == [sparse, edges, extremes, straddling, full])
     }
 
     @Test func costConversions() {
