@@ -129,7 +129,9 @@ struct RedisFailureTests {
 
     @Test func callsMadeBeforeRunWaitForTheFirstConnect() async throws {
         try await RedisServerProcess.withServer { server in
-            let redis = RedisClient(configuration: .init(url: try RedisURL(server.url)), logger: quietLogger)
+            // The call's timeout runs from when it is made: generous, since on a loaded machine
+            // the task that calls run() may start late.
+            let redis = RedisClient(configuration: .init(url: try RedisURL(server.url), commandTimeout: .seconds(10)), logger: quietLogger)
             let early = Task { await outcome { try await redis.send(["ECHO", "early"]) } }
             try await Task.sleep(for: .milliseconds(50))
             let running = Task { try await redis.run() }

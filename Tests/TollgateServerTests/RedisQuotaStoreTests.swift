@@ -10,7 +10,8 @@ import TollgateTestSupport
 @Suite struct RedisQuotaStoreTests {
     static func withStore(_ body: @Sendable (RedisQuotaStore) async throws -> Void) async throws {
         try await RedisServerProcess.withServer { server in
-            let client = RedisClient(configuration: .init(url: try RedisURL(server.url)), logger: Logger(label: "test"))
+            // Generous: on a loaded machine a reply can take longer than the default second.
+            let client = RedisClient(configuration: .init(url: try RedisURL(server.url), commandTimeout: .seconds(10)), logger: Logger(label: "test"))
             let running = Task { try await client.run() }
             defer {
                 client.shutdown()
@@ -43,7 +44,8 @@ import TollgateTestSupport
             } else if blocked.isSuccess {
                 try await store.settle(next, .nothing)
             }
-            try await Task.sleep(until: start + lease + .milliseconds(500))
+            // Lease expiries are whole seconds, rounded up: a lease ends within a second after its time.
+            try await Task.sleep(until: start + lease + .milliseconds(1_500))
             let after = QuotaClaim(requestID: "after", scopes: [scope], tokens: 10, reservation: USD(dollars: 0.5))
             #expect(try await store.claim(after).isSuccess)
             // Settling the lost request late must not release anything twice.
@@ -88,6 +90,50 @@ import TollgateTestSupport
             try await settling.value
             let probe = try await store.claim(QuotaClaim(requestID: "probe", scopes: [scope], tokens: 1, reservation: .zero)).get()
             #expect(probe.budgetUsedPercent == 30)
+        }
+    }
+
+    /// Claims look for expired leases only when the scope's `sweep` time has come: it must
+    /// follow the shortest lease, whichever claim came first.
+    @Test func aShortLeaseAfterALongOneStillExpiresOnTime() async throws {
+        try await Self.withStore { store in
+            let scope = Self.scope(.init(maxConcurrent: 2, dailyBudget: USD(dollars: 10)))
+            let long = QuotaClaim(requestID: "long", scopes: [scope], tokens: 10, reservation: USD(dollars: 1))
+            #expect(try await store.claim(long).isSuccess)
+            let lease = Duration.seconds(2)
+            let start = ContinuousClock.now
+            let lost = QuotaClaim(requestID: "lost", scopes: [scope], tokens: 10, reservation: USD(dollars: 4), lease: lease)
+            #expect(try await store.claim(lost).isSuccess)
+            try await Task.sleep(until: start + lease + .milliseconds(1_500))
+            // The lost request's slot and reservation are gone; the long one's are kept.
+            let after = QuotaClaim(requestID: "after", scopes: [scope], tokens: 10, reservation: USD(dollars: 2))
+            #expect(try await store.claim(after).get().budgetUsedPercent == 30)
+            let third = try await store.claim(QuotaClaim(requestID: "third", scopes: [scope], tokens: 10, reservation: .zero))
+            guard case .failure(.rateLimited(_, .concurrency, _, _, _, _)) = third else {
+                Issue.record("expected the long and the new request to hold both slots, got \(third)")
+                return
+            }
+        }
+    }
+
+    /// Nothing the scripts write outlives its use: every key has an expiry, including a day's
+    /// budget hash made by a settlement whose claim never reached Redis.
+    @Test func everyKeyExpires() async throws {
+        try await Self.withStore { store in
+            let scope = Self.scope(.init(requestsPerMinute: 100, tokensPerMinute: 10_000, maxConcurrent: 5, dailyBudget: USD(dollars: 10)))
+            let budgetOnly = Self.scope(.init(dailyBudget: USD(dollars: 10)))
+            let claim = QuotaClaim(requestID: "a", scopes: [scope, budgetOnly], tokens: 10, reservation: USD(dollars: 1))
+            #expect(try await store.claim(claim).isSuccess)
+            try await store.settle(claim, .init(tokens: 5, cost: USD(dollars: 0.5)))
+            let neverClaimed = QuotaClaim(requestID: "owed", scopes: [Self.scope(.init(dailyBudget: USD(dollars: 10)))], tokens: 10, reservation: USD(dollars: 1))
+            try await store.settle(neverClaimed, .init(tokens: 5, cost: USD(dollars: 0.5)))
+            let keys = try await store.client.send(["KEYS", "tg:*"]).arrayValue?.map(\.text) ?? []
+            #expect(keys.contains { $0.hasPrefix("tg:b:") })
+            #expect(keys.contains { $0.hasPrefix("tg:q:") })
+            for key in keys {
+                let ttl = try await store.client.send(["TTL", key]).integerValue ?? -1
+                #expect(ttl > 0, "\(key) has no expiry")
+            }
         }
     }
 

@@ -7,21 +7,26 @@ import TollgateTestSupport
 
 /// Two live gateways sharing a real redis-server: limits and budgets hold across both.
 @Suite struct SharedLimitsTests {
-    static func sharedRedis(_ url: String, failureMode: StoresConfig.FailureMode = .open) -> @Sendable (inout GatewayConfig) -> Void {
+    /// `timeout`: generous unless the test pauses Redis. On a loaded 2-core machine a reply can
+    /// take longer than the default 250 ms, and a timeout would send the request down the
+    /// failure path the test is not about.
+    static func sharedRedis(
+        _ url: String, failureMode: StoresConfig.FailureMode = .open, timeout: Duration = .seconds(5)
+    ) -> @Sendable (inout GatewayConfig) -> Void {
         { config in
             config.stores.redisURL = url
             config.stores.redisFailureMode = failureMode
-            config.stores.redisTimeout = .milliseconds(500)
+            config.stores.redisTimeout = timeout
         }
     }
 
     /// Runs `body` with two gateways (separate processes' worth of state) on one Redis.
     static func withTwoGateways(
-        limits: String, failureMode: StoresConfig.FailureMode = .open,
+        limits: String, failureMode: StoresConfig.FailureMode = .open, timeout: Duration = .seconds(5),
         _ body: @Sendable (RedisServerProcess, GatewayHarness, GatewayHarness) async throws -> Void
     ) async throws {
         try await RedisServerProcess.withServer { redis in
-            let configure = Self.sharedRedis(redis.url, failureMode: failureMode)
+            let configure = Self.sharedRedis(redis.url, failureMode: failureMode, timeout: timeout)
             try await GatewayHarness.run(budgets: ["limits.yaml": limits], configure: configure) { first in
                 try await GatewayHarness.run(budgets: ["limits.yaml": limits], configure: configure) { second in
                     try await body(redis, first, second)
@@ -83,8 +88,8 @@ import TollgateTestSupport
     /// What was spent on local budgets while Redis did not answer is paid into Redis once
     /// it answers again: after the outage the shared budget knows every dollar.
     @Test func spendDuringAnOutageReachesRedisAfterIt() async throws {
-        try await Self.withTwoGateways(limits: "global: { daily_budget_usd: 100 }\n") { redis, first, _ in
-            let client = RedisClient(configuration: .init(url: try RedisURL(redis.url)), logger: Logger(label: "test"))
+        try await Self.withTwoGateways(limits: "global: { daily_budget_usd: 100 }\n", timeout: .milliseconds(500)) { redis, first, _ in
+            let client = RedisClient(configuration: .init(url: try RedisURL(redis.url), commandTimeout: .seconds(10)), logger: Logger(label: "test"))
             let running = Task { try await client.run() }
             defer {
                 client.shutdown()
@@ -116,7 +121,7 @@ import TollgateTestSupport
     }
 
     @Test func failClosedRefusesWhileRedisIsDown() async throws {
-        try await Self.withTwoGateways(limits: "teams:\n  qa: { rpm: 100 }\n", failureMode: .closed) { redis, first, _ in
+        try await Self.withTwoGateways(limits: "teams:\n  qa: { rpm: 100 }\n", failureMode: .closed, timeout: .milliseconds(500)) { redis, first, _ in
             #expect(try await first.chat(Self.hello).status == 200)
             redis.pause()
             let refused = try await first.chat(Self.hello)

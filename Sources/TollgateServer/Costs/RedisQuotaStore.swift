@@ -101,15 +101,17 @@ final class RedisQuotaStore: QuotaStore {
         }
     }
 
-    /// Caches `index:percent` pairs from a reply; returns the highest.
+    /// Caches `index:share` pairs from a reply (shares in ten-thousandths of a percent);
+    /// returns the highest, in percent.
     private func remember(_ text: String, claim: QuotaClaim, days: [BudgetDay?]) -> Double? {
         guard !text.isEmpty else { return nil }
         var highest: Double?
         self.budgetUse.withLock { cache in
             for pair in text.split(separator: ",") {
                 let parts = pair.split(separator: ":")
-                guard parts.count == 2, let index = Int(parts[0]), let percent = Double(parts[1]),
+                guard parts.count == 2, let index = Int(parts[0]), let share = Int64(parts[1]),
                       claim.scopes.indices.contains(index), let day = days[index] else { continue }
+                let percent = Double(share) / 10_000
                 cache[claim.scopes[index].id] = (day.name, percent)
                 highest = max(highest ?? 0, percent)
             }
