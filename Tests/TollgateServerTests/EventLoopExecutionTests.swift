@@ -1,6 +1,8 @@
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
+import Synchronization
 import Testing
 import TollgateCore
 @testable import TollgateServer
@@ -23,12 +25,33 @@ import TollgateCore
                 group.addTask { loop.inEventLoop }
                 return await group.next() ?? false
             }
-            // Unstructured tasks (a settlement sent to Redis, say) do not inherit it.
+            // Unstructured tasks do not inherit it (a settlement's task names its loop: below).
             let unstructured = await Task { loop.inEventLoop }.value
             return (started, resumed, child && !unstructured)
         }
         #expect(startedOnLoop && resumedOnLoop && inheritedAsExpected)
         #expect(!loop.inEventLoop)
+        try await group.shutdownGracefully()
+    }
+
+    /// A shared store's settlement runs after the response, in a task of its own: on the
+    /// event loop that finished the request, not on a pool thread.
+    @Test func aSharedStoresSettlementRunsOnTheRequestsLoop() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let store = SettlementRecorder()
+        let costs = CostControl(
+            prices: PriceBook(prices: ["m": ModelPrice(inputPerMillion: 1, outputPerMillion: 1)]), limits: LimitsConfig(),
+            store: store, lease: .seconds(60), logger: Logger(label: "test")
+        )
+        let scope = QuotaScope(kind: .user, id: "u", name: "u", limits: .init(dailyBudget: USD(dollars: 1)), timeZone: TimeZone(identifier: "UTC")!)
+        let claim = QuotaClaim(requestID: "r", scopes: [scope], tokens: 1, reservation: .zero)
+        let ticket = CostTicket(claim: claim, grant: QuotaGrant(), price: ModelPrice(inputPerMillion: 1, outputPerMillion: 1))
+        try await loop.submit { costs.settle(ticket, usage: nil, cost: .zero) }.get()
+        costs.settle(ticket, usage: nil, cost: .zero)  // from no loop: the global pool
+        // The two may finish in either order: one ran on the loop, the other did not.
+        let onLoop = await store.settledOnLoop()
+        #expect(onLoop.count == 2 && onLoop.filter { $0 }.count == 1)
         try await group.shutdownGracefully()
     }
 
@@ -61,5 +84,29 @@ import TollgateCore
         #expect(RateStatus.formatReset(360) == "6m0s")
         #expect(RateStatus.formatReset(3_661.5) == "61m2s")
         #expect(RateStatus.formatReset(1e300).hasSuffix("s"))
+    }
+}
+
+/// A shared (asynchronous) store that records, per settlement, whether it ran on an event loop.
+private final class SettlementRecorder: QuotaStore {
+    private let onLoop = Mutex<[Bool]>([])
+
+    func claim(_ claim: QuotaClaim) async throws -> Result<QuotaGrant, QuotaDenial> { .success(QuotaGrant()) }
+
+    func settle(_ claim: QuotaClaim, _ settlement: QuotaSettlement) async throws {
+        let onLoop = MultiThreadedEventLoopGroup.currentEventLoop != nil
+        self.onLoop.withLock { $0.append(onLoop) }
+    }
+
+    func budgetUsedPercent(_ scopes: [QuotaScope], days: [BudgetDay?]) -> Double? { nil }
+
+    /// Waits (up to 10 s) for two settlements, then says where each ran.
+    func settledOnLoop() async -> [Bool] {
+        for _ in 0..<1_000 {
+            let seen = self.onLoop.withLock { $0 }
+            if seen.count >= 2 { return seen }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return self.onLoop.withLock { $0 }
     }
 }

@@ -13,7 +13,8 @@ import NIOCore
 /// their worker pool, SQLite and Redis on their own queues, and requests with large bodies do
 /// their parsing and counting on the global pool (`RequestWork`). (`POST /admin/reload` reads
 /// the routes directory in place: a few small files, on an operator's request.) Unstructured
-/// tasks a handler starts run on the global pool as before.
+/// tasks a handler starts run on the global pool as before, unless they name an executor (a
+/// shared store's settlement names the request's loop: `CostControl.settle`).
 struct EventLoopBoundChannel<Base: ServerChildChannel>: ServerChildChannel {
     let base: Base
 

@@ -3,6 +3,7 @@ import Synchronization
 import HTTPTypes
 import Logging
 import Metrics
+import NIOPosix
 import TollgateCore
 
 /// Prices requests and holds them to rate limits and daily budgets: before a request goes
@@ -128,7 +129,11 @@ final class CostControl: Sendable {
         }
         let store = self.store
         let logger = self.logger
-        Task {
+        // On the event loop that finished the request, when there is one: the settlement then
+        // waits for Redis there, instead of waking a pool thread to send it and another to
+        // take the reply (bench/RESULTS.md, "Redis scripts").
+        let loop = MultiThreadedEventLoopGroup.currentEventLoop.map(EventLoopTaskExecutor.init)
+        Task(executorPreference: loop) {
             do {
                 try await store.settle(ticket.claim, settlement)
             } catch {
