@@ -15,7 +15,8 @@ public struct LedgerEntry: Sendable, Equatable {
         case cache, template
     }
 
-    /// When the request finished, in milliseconds since 1970 (UTC).
+    /// When the request arrived, in milliseconds since 1970 (UTC): reports count a request in
+    /// the day (or range) it came in.
     public var timeMs: Int64
     public var requestID: String
     /// The gateway key's id; nil for requests rejected before a key was known.
@@ -109,7 +110,7 @@ public struct LedgerEntry: Sendable, Equatable {
         self.responseText = responseText
     }
 
-    /// When the request finished.
+    /// When the request arrived.
     public var time: Date {
         get { Date(timeIntervalSince1970: Double(self.timeMs) / 1000) }
         set { self.timeMs = Self.milliseconds(newValue) }
