@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import NIOCore
 import Synchronization
 import TollgateCore
 import TollgateRedis
@@ -20,9 +21,11 @@ final class FailoverQuotaStore: QuotaStore {
     private let owed = Mutex(OwedSpend())
     private let owedDropped = Counter(label: "tollgate_limit_store_unpaid_settlements_total")
 
-    /// Settlements made locally during an outage, in order, not yet in Redis.
+    /// Settlements made locally during an outage, in order, not yet in Redis. Only the oldest
+    /// is ever taken off (paid, or dropped for room), so a ring: up to the bound, an outage
+    /// must not make each payment shift the whole queue.
     private struct OwedSpend {
-        var settlements: [(claim: QuotaClaim, settlement: QuotaSettlement)] = []
+        var settlements = CircularBuffer<(claim: QuotaClaim, settlement: QuotaSettlement)>()
         /// A task is paying them back.
         var paying = false
     }
@@ -116,10 +119,11 @@ final class FailoverQuotaStore: QuotaStore {
                 self.owedDropped.increment()
                 self.logger.error("could not pay a settlement made during a Redis outage into Redis", metadata: ["error": "\(error)"])
             }
-            // Paid (settling runs once per claim, so a repeat is harmless) or given up.
+            // Paid (settling runs once per claim, so a repeat is harmless) or given up. Still the
+            // oldest unless the bound dropped it meanwhile.
             self.owed.withLock { owed in
-                if let index = owed.settlements.firstIndex(where: { $0.claim.requestID == next.claim.requestID }) {
-                    owed.settlements.remove(at: index)
+                if owed.settlements.first?.claim.requestID == next.claim.requestID {
+                    owed.settlements.removeFirst()
                 }
             }
         }
