@@ -110,48 +110,49 @@ public final class LedgerDatabase: Sendable {
         ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
-    /// Inserts `entries` with the caller's transaction. Prompt and response text are written
-    /// only when `storeText` is on.
+    /// Inserts `rows` with the caller's transaction.
     ///
     /// The writer's CPU is the gateway's CPU, so rows are bound straight to one prepared
     /// SQLite statement: GRDB's `StatementArguments` box every value in an existential, a
-    /// tenth or more of the writer's time (bench/RESULTS.md, "Ledger writer").
-    static func insert(_ entries: some Sequence<LedgerEntry>, storeText: Bool, in db: Database) throws {
-        // Freed after the statement is finalized (defers run last first): it may point here.
-        let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: RowBinder.arenaSize, alignment: 1)
-        defer { arena.deallocate() }
+    /// tenth or more of the writer's time (bench/RESULTS.md, "Ledger writer"). Text is bound
+    /// in place from the rows' buffer (`SQLITE_STATIC`): SQLite reads bound values only while
+    /// a row is stepped, each row binds every parameter again, and the statement is finalized
+    /// before the buffer can go. Otherwise SQLite would copy each string, a `malloc` and a
+    /// `free` per string and row (Debian's SQLite has no lookaside allocator).
+    static func insert(_ rows: LedgerRows, in db: Database) throws {
         var statement: OpaquePointer?
         let prepared = sqlite3_prepare_v2(db.sqliteConnection, Self.insertSQL, -1, &statement, nil)
         guard prepared == SQLITE_OK, let statement else {
             throw DatabaseError(resultCode: ResultCode(rawValue: prepared), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: Self.insertSQL)
         }
         defer { sqlite3_finalize(statement) }
-        for entry in entries {
-            var row = RowBinder(statement, arena: arena)
-            row.bind(entry.timeMs)
-            row.bind(entry.requestID)
-            row.bind(entry.keyID)
-            row.bind(entry.team)
-            row.bind(entry.user)
-            row.bind(entry.route)
-            row.bind(entry.requestedModel)
-            row.bind(entry.servedModel)
-            row.bind(entry.provider)
-            row.bind(Int64(entry.inputTokens))
-            row.bind(Int64(entry.cachedInputTokens))
-            row.bind(Int64(entry.outputTokens))
-            row.bind(entry.costNanodollars)
-            row.bind(entry.cacheStatus.rawValue)
-            row.bind(entry.fallback.rawValue)
-            row.bind(Int64(entry.httpStatus))
-            row.bind(entry.errorCode)
-            row.bind(entry.stream ? 1 : 0)
-            row.bind(Int64(entry.latencyMs))
-            row.bind(entry.upstreamLatencyMs.map(Int64.init))
-            row.bind(entry.timeToFirstTokenMs.map(Int64.init))
-            row.bind(entry.featuresJSON)
-            row.bind(storeText ? entry.promptText : nil)
-            row.bind(storeText ? entry.responseText : nil)
+        try rows.forEach { row in
+            let numbers = row.numbers()
+            var binder = ParameterBinder(statement)
+            binder.bind(numbers.timeMs)
+            binder.bind(row.text())  // request id
+            binder.bind(row.text())  // key id
+            binder.bind(row.text())  // team
+            binder.bind(row.text())  // user
+            binder.bind(row.text())  // route
+            binder.bind(row.text())  // requested model
+            binder.bind(row.text())  // served model
+            binder.bind(row.text())  // provider
+            binder.bind(numbers.inputTokens)
+            binder.bind(numbers.cachedInputTokens)
+            binder.bind(numbers.outputTokens)
+            binder.bind(numbers.costNanodollars)
+            binder.bind(numbers.cacheStatus.sqlText)
+            binder.bind(numbers.fallback.sqlText)
+            binder.bind(numbers.httpStatus)
+            binder.bind(row.text())  // error code
+            binder.bind(numbers.stream ? 1 : 0)
+            binder.bind(numbers.latencyMs)
+            binder.bind(numbers.upstreamLatencyMs)
+            binder.bind(numbers.timeToFirstTokenMs)
+            binder.bind(row.text())  // features
+            binder.bind(row.text())  // prompt text (nil unless stored)
+            binder.bind(row.text())  // response text
             let stepped = sqlite3_step(statement)
             sqlite3_reset(statement)
             guard stepped == SQLITE_DONE else {
@@ -160,16 +161,26 @@ public final class LedgerDatabase: Sendable {
         }
     }
 
-    /// Writes `entries` in one transaction on GRDB's writer queue (never on the caller's
+    /// Inserts `entries` with the caller's transaction; prompt and response text only with `storeText`.
+    static func insert(_ entries: some Sequence<LedgerEntry>, storeText: Bool, in db: Database) throws {
+        try Self.insert(LedgerRows(entries, storeText: storeText), in: db)
+    }
+
+    /// Writes `rows` in one transaction on GRDB's writer queue (never on the caller's
     /// thread). Not interrupted by task cancellation: a batch is written whole or not at all.
-    func write(_ entries: [LedgerEntry], storeText: Bool) async throws {
+    func write(_ rows: LedgerRows) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             self.pool.asyncWrite({ db in
-                try Self.insert(entries, storeText: storeText, in: db)
+                try Self.insert(rows, in: db)
             }, completion: { _, result in
                 continuation.resume(with: result)
             })
         }
+    }
+
+    /// Writes `entries` in one transaction; prompt and response text only with `storeText`.
+    func write(_ entries: [LedgerEntry], storeText: Bool) async throws {
+        try await self.write(LedgerRows(entries, storeText: storeText))
     }
 
     // MARK: - Reading
@@ -250,26 +261,13 @@ public final class LedgerDatabase: Sendable {
     }
 }
 
-/// Binds one row's values to a statement's parameters, in order.
-///
-/// Strings are copied into `arena`, which the caller reuses for every row, and bound in place
-/// (`SQLITE_STATIC`): SQLite reads bound values only while the row is stepped, and each row
-/// binds every parameter again. Otherwise SQLite would copy each string into memory of its
-/// own, a `malloc` and a `free` per string and row (Debian's SQLite has no lookaside
-/// allocator). A string that does not fit is left to SQLite to copy (`SQLITE_TRANSIENT`).
-private struct RowBinder {
-    /// Room for a row's short strings; prompt and response text may go past it.
-    static let arenaSize = 4096
-    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
-
+/// Binds one row's values to a statement's parameters, in order; text in place (`SQLITE_STATIC`).
+private struct ParameterBinder {
     private let statement: OpaquePointer
-    private let arena: UnsafeMutableRawBufferPointer
-    private var arenaUsed = 0
     private var index: Int32 = 1
 
-    init(_ statement: OpaquePointer, arena: UnsafeMutableRawBufferPointer) {
+    init(_ statement: OpaquePointer) {
         self.statement = statement
-        self.arena = arena
     }
 
     mutating func bind(_ value: Int64?) {
@@ -277,27 +275,46 @@ private struct RowBinder {
         self.index += 1
     }
 
-    mutating func bind(_ value: String?) {
-        if var value {
-            value.withUTF8 { bytes in
-                // An empty string may have no base address, and a null pointer would bind NULL.
-                guard let base = UnsafeRawPointer(bytes.baseAddress), bytes.count > 0 else {
-                    _ = sqlite3_bind_text(self.statement, self.index, "", 0, nil)
-                    return
-                }
-                guard bytes.count <= self.arena.count - self.arenaUsed, let arenaBase = self.arena.baseAddress else {
-                    _ = sqlite3_bind_text(self.statement, self.index, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), Self.transient)
-                    return
-                }
-                let copy = arenaBase + self.arenaUsed
-                copy.copyMemory(from: base, byteCount: bytes.count)
-                self.arenaUsed += bytes.count
-                _ = sqlite3_bind_text(self.statement, self.index, copy.assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
-            }
+    /// Static strings (cache status, fallback): SQLite reads them in place too.
+    mutating func bind(_ value: StaticString) {
+        value.withUTF8Buffer { bytes in
+            _ = sqlite3_bind_text(self.statement, self.index, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
+        }
+        self.index += 1
+    }
+
+    mutating func bind(_ text: UnsafeRawBufferPointer?) {
+        if let text, let base = text.baseAddress {
+            _ = sqlite3_bind_text(self.statement, self.index, base.assumingMemoryBound(to: CChar.self), Int32(text.count), nil)
         } else {
+            // No base address only for nil: `LedgerRows` hands out empty strings with one.
             sqlite3_bind_null(self.statement, self.index)
         }
         self.index += 1
+    }
+}
+
+extension LedgerEntry.CacheStatus {
+    /// `rawValue`, as text SQLite can read in place.
+    var sqlText: StaticString {
+        switch self {
+        case .miss: "miss"
+        case .exact: "exact"
+        case .semantic: "semantic"
+        }
+    }
+}
+
+extension LedgerEntry.Fallback {
+    /// `rawValue`, as text SQLite can read in place.
+    var sqlText: StaticString {
+        switch self {
+        case .none: "none"
+        case .retry: "retry"
+        case .smallerModel: "smaller-model"
+        case .cache: "cache"
+        case .template: "template"
+        }
     }
 }
 

@@ -58,6 +58,9 @@ public struct LedgerEntry: Sendable, Equatable {
     public var promptText: String?
     public var responseText: String?
 
+    /// Inlinable: called across modules on every request, it otherwise built the entry in a
+    /// temporary and copied it out, retaining and releasing each string once more.
+    @inlinable
     public init(
         timeMs: Int64,
         requestID: String,

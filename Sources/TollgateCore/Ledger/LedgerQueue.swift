@@ -27,10 +27,13 @@ struct LedgerQueue {
     }
 
     let capacity: Int
-    /// Rows in arrival order, and when each was recorded (kept apart so that taking a batch
-    /// moves the entries out without copying them).
-    private var rows = CircularBuffer<LedgerEntry>()
+    /// Whether rows keep their prompt and response text (`ledger.store_text`).
+    let storeText: Bool
+    /// Rows in arrival order, as bytes, and when each was recorded.
+    private var rows: LedgerRows
     private var enqueuedAt = CircularBuffer<ContinuousClock.Instant>()
+    /// The last batch's buffer, emptied, for the next one: batches reuse two buffers.
+    private var spare: LedgerRows?
     /// `record` calls waiting for room, in arrival order, with the row they will add. Resumed
     /// with false once the row is queued (true would mean the writer stopped first).
     private var blocked = CircularBuffer<(pending: Pending, continuation: CheckedContinuation<Bool, Never>)>()
@@ -40,9 +43,14 @@ struct LedgerQueue {
     private(set) var isShuttingDown = false
     private(set) var isFinished = false
 
-    init(capacity: Int) {
+    /// A batch buffer larger than this after a burst (prompt texts, a backlog) is let go
+    /// rather than kept for reuse.
+    static let maxKeptBytes = 4 << 20
+
+    init(capacity: Int, storeText: Bool = false) {
         self.capacity = capacity
-        self.rows.reserveCapacity(min(capacity, 4096))
+        self.storeText = storeText
+        self.rows = LedgerRows(capacity: 64 << 10)
         self.enqueuedAt.reserveCapacity(min(capacity, 4096))
     }
 
@@ -55,17 +63,14 @@ struct LedgerQueue {
 
     /// Adds a row if there is room.
     mutating func enqueue(_ pending: Pending) -> EnqueueResult {
-        var entry: LedgerEntry? = pending.entry
-        return self.enqueue(taking: &entry, at: pending.enqueuedAt)
+        self.enqueue(pending.entry, at: pending.enqueuedAt)
     }
 
-    /// Adds a row if there is room, moving it out of `entry` (left as it was otherwise): on the
-    /// request path a row is never copied, which would retain and release each of its strings.
-    mutating func enqueue(taking entry: inout LedgerEntry?, at time: ContinuousClock.Instant) -> EnqueueResult {
+    /// Adds a row, as bytes, if there is room.
+    mutating func enqueue(_ entry: LedgerEntry, at time: ContinuousClock.Instant) -> EnqueueResult {
         if self.isFinished { return .finished }
-        guard self.rows.count < self.capacity, self.blocked.isEmpty, let row = entry.take() else { return .full }
-        self.rows.append(row)
-        self.enqueuedAt.append(time)
+        guard self.rows.count < self.capacity, self.blocked.isEmpty else { return .full }
+        self.append(entry, at: time)
         return .enqueued(wakeWriter: self.takeWriterIfThresholdReached())
     }
 
@@ -110,30 +115,36 @@ struct LedgerQueue {
 
     /// Takes up to `maxCount` rows for one batch, and lets as many blocked callers add theirs
     /// (returned, to resume).
-    mutating func takeBatch(maxCount: Int) -> (batch: [LedgerEntry], unblocked: [CheckedContinuation<Bool, Never>]) {
+    mutating func takeBatch(maxCount: Int) -> (batch: LedgerRows, unblocked: [CheckedContinuation<Bool, Never>]) {
         let count = min(maxCount, self.rows.count)
-        var batch: [LedgerEntry] = []
-        batch.reserveCapacity(count)
-        for _ in 0..<count { batch.append(self.rows.removeFirst()) }
+        var batch = self.spare.take() ?? LedgerRows()
+        self.rows.moveFirst(count, into: &batch)
         self.enqueuedAt.removeFirst(count)
         var unblocked: [CheckedContinuation<Bool, Never>] = []
         while self.rows.count < self.capacity, let waiting = self.blocked.popFirst() {
-            self.append(waiting.pending)
+            self.append(waiting.pending.entry, at: waiting.pending.enqueuedAt)
             unblocked.append(waiting.continuation)
         }
         return (batch, unblocked)
     }
 
+    /// Takes back a written batch's buffer, to hold the next batch.
+    mutating func recycle(_ batch: consuming LedgerRows) {
+        guard self.spare == nil, batch.capacity <= Self.maxKeptBytes else { return }
+        batch.removeAll()
+        self.spare = batch
+    }
+
     /// Stops the queue for good: later rows get `.finished`. Returns whatever was left
     /// (only after a forced stop) and the callers to resume.
-    mutating func finish() -> (rest: [LedgerEntry], unblocked: [CheckedContinuation<Bool, Never>]) {
+    mutating func finish() -> (rest: LedgerRows, unblocked: [CheckedContinuation<Bool, Never>]) {
         self.isFinished = true
-        var rest = Array(self.rows)
-        self.rows.removeAll()
+        var rest = LedgerRows()
+        swap(&rest, &self.rows)
         self.enqueuedAt.removeAll()
         var unblocked: [CheckedContinuation<Bool, Never>] = []
         while let waiting = self.blocked.popFirst() {
-            rest.append(waiting.pending.entry)
+            rest.append(waiting.pending.entry, storeText: self.storeText)
             unblocked.append(waiting.continuation)
         }
         return (rest, unblocked)
@@ -141,9 +152,9 @@ struct LedgerQueue {
 
     // MARK: - Private
 
-    private mutating func append(_ pending: Pending) {
-        self.rows.append(pending.entry)
-        self.enqueuedAt.append(pending.enqueuedAt)
+    private mutating func append(_ entry: LedgerEntry, at time: ContinuousClock.Instant) {
+        self.rows.append(entry, storeText: self.storeText)
+        self.enqueuedAt.append(time)
     }
 
     private mutating func takeWriterIfThresholdReached() -> CheckedContinuation<Void, Never>? {

@@ -66,7 +66,7 @@ public final class LedgerWriter: Service, Sendable {
         self.database = database
         self.configuration = configuration
         self.logger = logger
-        self.queue = Mutex(LedgerQueue(capacity: configuration.queueCapacity))
+        self.queue = Mutex(LedgerQueue(capacity: configuration.queueCapacity, storeText: configuration.storeText))
     }
 
     // MARK: - Metrics
@@ -86,20 +86,19 @@ public final class LedgerWriter: Service, Sendable {
 
     // MARK: - Recording
 
-    /// Queues `entry` if there is room and returns nil; hands the entry back when the queue is
-    /// full (or the writer has stopped). For synchronous callers: call `record` with what
-    /// comes back, from a task, so that the row still gets written. The entry is moved into
-    /// the queue, not copied.
-    public func tryRecord(_ entry: consuming LedgerEntry) -> LedgerEntry? {
-        var row: LedgerEntry? = consume entry
+    /// Queues `entry` if there is room and returns true; false when the queue is full (or the
+    /// writer has stopped). For synchronous callers: on false, call `record` from a task, so
+    /// that the row still gets written. The queue keeps a copy of the row's bytes, not of
+    /// the entry (`LedgerRows`).
+    public func tryRecord(_ entry: LedgerEntry) -> Bool {
         let now = ContinuousClock.now
-        switch self.queue.withLock({ $0.enqueue(taking: &row, at: now) }) {
+        switch self.queue.withLock({ $0.enqueue(entry, at: now) }) {
         case .enqueued(let writer):
             writer?.resume()
+            return true
         case .full, .finished, .blocked:
-            break
+            return false
         }
-        return row
     }
 
     /// Queues `entry`. Costs a lock and an append when there is room; when the queue is full,
@@ -112,7 +111,7 @@ public final class LedgerWriter: Service, Sendable {
             writer?.resume()
             return
         case .finished:
-            await self.writeAfterFinish([entry])
+            await self.writeAfterFinish(entry)
             return
         case .full, .blocked:
             break
@@ -132,7 +131,7 @@ public final class LedgerWriter: Service, Sendable {
                 preconditionFailure("enqueueOrBlock never answers full")
             }
         }
-        if finished { await self.writeAfterFinish([entry]) }
+        if finished { await self.writeAfterFinish(entry) }
     }
 
     // MARK: - Service
@@ -178,6 +177,7 @@ public final class LedgerWriter: Service, Sendable {
             let (batch, unblocked) = self.queue.withLock { $0.takeBatch(maxCount: batchSize) }
             for continuation in unblocked { continuation.resume(returning: false) }
             if !batch.isEmpty { await self.writeWithRetry(batch) }
+            self.queue.withLock { $0.recycle(batch) }
         }
     }
 
@@ -245,11 +245,11 @@ public final class LedgerWriter: Service, Sendable {
         }
     }
 
-    private func writeWithRetry(_ batch: [LedgerEntry]) async {
+    private func writeWithRetry(_ batch: LedgerRows) async {
         var attempt = 0
         while true {
             do {
-                try await self.database.write(batch, storeText: self.configuration.storeText)
+                try await self.database.write(batch)
                 self.rowsWrittenCounter.add(batch.count, ordering: .relaxed)
                 self.batchesWrittenCounter.add(1, ordering: .relaxed)
                 if attempt > 0 {
@@ -282,9 +282,9 @@ public final class LedgerWriter: Service, Sendable {
     }
 
     /// One attempt, for rows that come after the writer stopped.
-    private func writeOnce(_ entries: [LedgerEntry], context: String) async {
+    private func writeOnce(_ entries: LedgerRows, context: String) async {
         do {
-            try await self.database.write(entries, storeText: self.configuration.storeText)
+            try await self.database.write(entries)
             self.rowsWrittenCounter.add(entries.count, ordering: .relaxed)
             self.batchesWrittenCounter.add(1, ordering: .relaxed)
         } catch {
@@ -297,9 +297,9 @@ public final class LedgerWriter: Service, Sendable {
         }
     }
 
-    private func writeAfterFinish(_ entries: [LedgerEntry]) async {
+    private func writeAfterFinish(_ entry: LedgerEntry) async {
         self.logger.warning("ledger row recorded after the writer stopped; writing it directly")
-        await self.writeOnce(entries, context: "recorded after the writer stopped")
+        await self.writeOnce(LedgerRows([entry], storeText: self.configuration.storeText), context: "recorded after the writer stopped")
     }
 
     /// 50 ms, 100 ms, 200 ms ... at most 5 s.

@@ -72,6 +72,7 @@ struct RulesCompiler {
     private var patternIndex: [String: Int] = [:]
     private var complexity: ComplexityModel?
     private var tagNames: [String] = []
+    private var readsBudgetUsedPercent = false
 
     init(files: [ParsedFile]) { self.files = files }
 
@@ -165,7 +166,7 @@ struct RulesCompiler {
         return CompiledRoutingRules(
             routes: ordered.map(\.rule), defaultRoute: defaultRule, aliases: aliases, files: self.files.map(\.file),
             keywordLists: keywordLists, patterns: patterns, complexity: self.complexity,
-            tagNames: self.tagNames
+            tagNames: self.tagNames, readsBudgetUsedPercent: self.readsBudgetUsedPercent
         )
     }
 
@@ -243,7 +244,9 @@ struct RulesCompiler {
             if let index = self.tagNames.firstIndex(of: name) { return .tag(index) }
             self.tagNames.append(name)
             return .tag(self.tagNames.count - 1)
-        case .budgetUsedPct: return .budgetUsedPct
+        case .budgetUsedPct:
+            self.readsBudgetUsedPercent = true
+            return .budgetUsedPct
         case .hour: return .hour
         case .weekday: return .weekday
         case .score, .tier:

@@ -12,14 +12,19 @@ public struct CompiledRoutingRules: Sendable {
     /// The files the rules came from, in load order.
     public let files: [String]
 
+    /// Whether a condition or the complexity score reads `budget_used_pct`: when none does,
+    /// the gateway does not look the budgets up before routing.
+    public let readsBudgetUsedPercent: Bool
+
     /// The compiled evaluation data, shared by copies of these rules.
     let engine: RoutingEngine
 
     init(
         routes: [RoutingRule], defaultRoute: RoutingRule, aliases: Set<String>, files: [String],
         keywordLists: [(name: String, phrases: [String])], patterns: [(name: String, regex: RoutingRegex)],
-        complexity: ComplexityModel?, tagNames: [String]
+        complexity: ComplexityModel?, tagNames: [String], readsBudgetUsedPercent: Bool
     ) {
+        self.readsBudgetUsedPercent = readsBudgetUsedPercent
         self.routes = routes
         self.defaultRoute = defaultRoute
         self.aliases = aliases

@@ -33,9 +33,11 @@ struct ProxyPipeline {
         let costs = self.gateway.costs
         let scopes = costs.scopes(key: key, user: user ?? key.user)
         let budgetDays = costs.budgetDays(for: scopes)
+        // Looked up only when a rule reads it.
+        let budgetUsed = rules.readsBudgetUsedPercent ? costs.budgetUsedPercent(scopes, days: budgetDays) : nil
         let features = RequestFeatures(
             request: ingress.routingView, key: key, endUser: user, tags: tags, timeZone: self.gateway.timeZone,
-            budgetUsedPercent: costs.budgetUsedPercent(scopes, days: budgetDays), tokenizers: self.gateway.tokenizers
+            budgetUsedPercent: budgetUsed, tokenizers: self.gateway.tokenizers
         )
         let decision = rules.evaluate(features)
         let target = try self.gateway.target(for: decision)

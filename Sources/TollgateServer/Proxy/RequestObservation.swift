@@ -166,35 +166,30 @@ final class RequestObservation: Sendable {
         }
         if let ledger = self.ledger, let context = self.ledgerContext {
             // Never blocks the request path; a full queue gets the row through a task instead.
-            if let refused = ledger.tryRecord(self.ledgerEntry(context, progress: progress, status: status, cost: cost, elapsed: elapsed)) {
-                Task { await ledger.record(refused) }
+            // Built in the call, not kept in a variable the task below would capture: the
+            // entry is then borrowed, never copied (a copy retains each of its strings).
+            if !ledger.tryRecord(self.ledgerEntry(context, progress: progress, status: status, cost: cost, elapsed: elapsed)) {
+                let entry = self.ledgerEntry(context, progress: progress, status: status, cost: cost, elapsed: elapsed)
+                Task { await ledger.record(entry) }
             }
         }
     }
 
+    /// One initializer call, no mutations after it: built field by field, the entry was
+    /// copied whole (a retain and a release per string) on its way out.
     private func ledgerEntry(_ context: LedgerContext, progress: Progress, status: Int, cost: USD, elapsed: Duration) -> LedgerEntry {
-        var entry = LedgerEntry(
-            timeMs: Int64(self.startTime.timeIntervalSince1970 * 1000), requestID: context.requestID, httpStatus: status,
-            latencyMs: Int(elapsed.milliseconds)
+        LedgerEntry(
+            timeMs: Int64(self.startTime.timeIntervalSince1970 * 1000), requestID: context.requestID, keyID: context.keyID,
+            team: context.team, user: context.user, route: self.route, requestedModel: context.requestedModel,
+            servedModel: context.servedModel, provider: context.provider, inputTokens: progress.usage?.inputTokens ?? 0,
+            cachedInputTokens: progress.usage?.cachedInputTokens ?? 0, outputTokens: progress.usage?.outputTokens ?? 0,
+            costNanodollars: cost.nanos, httpStatus: status,
+            errorCode: status >= 400 ? (progress.errorCode ?? (status == 499 ? "client_closed_request" : nil)) : nil,
+            stream: context.stream, latencyMs: Int(elapsed.milliseconds),
+            upstreamLatencyMs: progress.upstreamLatency.map { Int($0.milliseconds) },
+            timeToFirstTokenMs: progress.timeToFirstByte.map { Int($0.milliseconds) },
+            promptText: context.promptText, responseText: progress.responseText.map { String(decoding: $0, as: UTF8.self) }
         )
-        entry.keyID = context.keyID
-        entry.team = context.team
-        entry.user = context.user
-        entry.route = self.route
-        entry.requestedModel = context.requestedModel
-        entry.servedModel = context.servedModel
-        entry.provider = context.provider
-        entry.inputTokens = progress.usage?.inputTokens ?? 0
-        entry.cachedInputTokens = progress.usage?.cachedInputTokens ?? 0
-        entry.outputTokens = progress.usage?.outputTokens ?? 0
-        entry.costNanodollars = cost.nanos
-        entry.stream = context.stream
-        entry.errorCode = status >= 400 ? (progress.errorCode ?? (status == 499 ? "client_closed_request" : nil)) : nil
-        entry.upstreamLatencyMs = progress.upstreamLatency.map { Int($0.milliseconds) }
-        entry.timeToFirstTokenMs = progress.timeToFirstByte.map { Int($0.milliseconds) }
-        entry.promptText = context.promptText
-        entry.responseText = progress.responseText.map { String(decoding: $0, as: UTF8.self) }
-        return entry
     }
 
     deinit {

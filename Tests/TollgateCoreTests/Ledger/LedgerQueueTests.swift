@@ -26,12 +26,12 @@ import Testing
             }
             #expect(queue.depth == 3)
             let (batch, unblocked) = queue.takeBatch(maxCount: 1)
-            #expect(batch.map(\.requestID) == ["req-0"])
+            #expect(batch.entries.map(\.requestID) == ["req-0"])
             #expect(unblocked.count == 1)
             for continuation in unblocked { continuation.resume(returning: false) }
         }
         #expect(resumedWith == false)
-        #expect(queue.takeBatch(maxCount: 10).batch.map(\.requestID) == ["req-1", "req-2"])
+        #expect(queue.takeBatch(maxCount: 10).batch.entries.map(\.requestID) == ["req-1", "req-2"])
         #expect(queue.depth == 0)
     }
 
@@ -58,7 +58,7 @@ import Testing
         let resumedWith = await withCheckedContinuation { (caller: CheckedContinuation<Bool, Never>) in
             _ = queue.enqueueOrBlock(self.pending(1), continuation: caller)
             let (rest, unblocked) = queue.finish()
-            #expect(rest.map(\.requestID) == ["req-0", "req-1"])
+            #expect(rest.entries.map(\.requestID) == ["req-0", "req-1"])
             for continuation in unblocked { continuation.resume(returning: false) }
         }
         #expect(resumedWith == false)
@@ -66,6 +66,20 @@ import Testing
             Issue.record("a finished queue takes no rows")
             return
         }
+    }
+
+    @Test func aRecycledBatchBufferCarriesNoOldRows() {
+        var queue = LedgerQueue(capacity: 10)
+        for index in 0..<3 { _ = queue.enqueue(self.pending(index)) }
+        let first = queue.takeBatch(maxCount: 2).batch
+        #expect(first.entries.map(\.requestID) == ["req-0", "req-1"])
+        queue.recycle(first)
+        _ = queue.enqueue(self.pending(3))
+        let second = queue.takeBatch(maxCount: 5).batch
+        #expect(second.entries.map(\.requestID) == ["req-2", "req-3"])
+        #expect(queue.depth == 0)
+        _ = queue.enqueue(self.pending(4))
+        #expect(queue.takeBatch(maxCount: 5).batch.entries.map(\.requestID) == ["req-4"])
     }
 
     @Test func backoffDoublesUpToFiveSeconds() {

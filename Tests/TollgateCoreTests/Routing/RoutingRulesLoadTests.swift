@@ -201,4 +201,12 @@ import Testing
             try CompiledRoutingRules.load(directory: empty.path, environment: [:])
         }
     }
+
+    /// The gateway looks budgets up before routing only for rules that read them.
+    @Test func rulesSayWhetherTheyReadTheBudget() throws {
+        #expect(try !compileRules("routes:\n  - { name: a, when: { feature: has_code, eq: true }, target: gpt-5 }\n" + Self.tail).readsBudgetUsedPercent)
+        #expect(try compileRules("routes:\n  - { name: a, when: { not: { feature: budget_used_pct, lt: 80 } }, target: gpt-5 }\n" + Self.tail).readsBudgetUsedPercent)
+        let weighed = "complexity:\n  weights: { budget_used_pct: 1 }\n  tiers: { low: 0, high: 50 }\nroutes:\n" + Self.tail
+        #expect(try compileRules(weighed).readsBudgetUsedPercent)
+    }
 }
