@@ -112,23 +112,23 @@ public final class LedgerDatabase: Sendable {
 
     /// Inserts `rows` with the caller's transaction.
     ///
-    /// The writer's CPU is the gateway's CPU, so rows are bound straight to one prepared
-    /// SQLite statement: GRDB's `StatementArguments` box every value in an existential, a
-    /// tenth or more of the writer's time (bench/RESULTS.md, "Ledger writer"). Text is bound
-    /// in place from the rows' buffer (`SQLITE_STATIC`): SQLite reads bound values only while
-    /// a row is stepped, each row binds every parameter again, and the statement is finalized
-    /// before the buffer can go. Otherwise SQLite would copy each string, a `malloc` and a
-    /// `free` per string and row (Debian's SQLite has no lookaside allocator).
+    /// The writer's CPU is the gateway's CPU, so rows are bound straight to the prepared
+    /// SQLite statement (cached on the connection): GRDB's `StatementArguments` box every
+    /// value in an existential, a tenth or more of the writer's time (bench/RESULTS.md,
+    /// "Ledger writer"). Text is bound in place from the rows' buffer (`SQLITE_STATIC`):
+    /// SQLite reads bound values only while the statement is stepped, each row binds every
+    /// parameter again, and the bindings are cleared before the buffer can go. Otherwise
+    /// SQLite would copy each string, a `malloc` and a `free` per string and row (Debian's
+    /// SQLite has no lookaside allocator).
+    ///
+    /// Tried and left: several rows per `INSERT`. It kept SQLite's cursors open across rows,
+    /// which helped rows of one key and user, but slowed rows of many (bench/RESULTS.md).
     static func insert(_ rows: LedgerRows, in db: Database) throws {
-        var statement: OpaquePointer?
-        let prepared = sqlite3_prepare_v2(db.sqliteConnection, Self.insertSQL, -1, &statement, nil)
-        guard prepared == SQLITE_OK, let statement else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: prepared), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: Self.insertSQL)
-        }
-        defer { sqlite3_finalize(statement) }
+        let statement = try db.cachedStatement(sql: Self.insertSQL).sqliteStatement
+        defer { sqlite3_clear_bindings(statement) }
         try rows.forEach { row in
-            let numbers = row.numbers()
             var binder = ParameterBinder(statement)
+            let numbers = row.numbers()
             binder.bind(numbers.timeMs)
             binder.bind(row.text())  // request id
             binder.bind(row.text())  // key id

@@ -165,6 +165,36 @@ import Testing
         #expect(try database.entries() == [sparse, edges, extremes, straddling, full])
     }
 
+    /// Rows of every shape, in batches one after another on the same cached statement: every
+    /// row lands once, in order, with its own values and none of the last batch's.
+    @Test func batchesOnOneStatementKeepEveryRow() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try LedgerDatabase(path: directory.file("ledger.sqlite"))
+        let count = 37
+        let entries = (0..<count).map { index in
+            LedgerEntry(
+                timeMs: 1_760_000_000_000 + Int64(index), requestID: "req-\(index)", keyID: index % 3 == 0 ? nil : "key_\(index)",
+                user: String(repeating: "u", count: index), inputTokens: index, costNanodollars: Int64(index) * 7, httpStatus: 200 + index,
+                stream: index % 2 == 0, latencyMs: index, upstreamLatencyMs: index % 4 == 0 ? nil : index, promptText: "p\(index)"
+            )
+        }
+        // A second batch on the same statement, without its text.
+        let later = entries.prefix(3).map { entry in
+            var entry = entry
+            entry.timeMs += 1_000
+            return entry
+        }
+        try await database.write(entries, storeText: true)
+        try await database.write(later, storeText: false)
+        let stored = try database.entries()
+        #expect(stored == entries + later.map { entry in
+            var entry = entry
+            entry.promptText = nil
+            return entry
+        })
+    }
+
     @Test func costConversions() {
         var entry = LedgerFixtures.entry(1)
         entry.costUSD = 0.000_000_15 * 1_234  // 1234 tokens at $0.15 per million
