@@ -167,7 +167,7 @@ final class RequestObservation: Sendable {
         if let ledger = self.ledger, let context = self.ledgerContext {
             // Never blocks the request path; a full queue gets the row through a task instead.
             // Built in the call, not kept in a variable the task below would capture: the
-            // entry is then borrowed, never copied (a copy retains each of its strings).
+            // entry is then only borrowed here (a copy retains each of its strings).
             if !ledger.tryRecord(self.ledgerEntry(context, progress: progress, status: status, cost: cost, elapsed: elapsed)) {
                 let entry = self.ledgerEntry(context, progress: progress, status: status, cost: cost, elapsed: elapsed)
                 Task { await ledger.record(entry) }
@@ -176,7 +176,7 @@ final class RequestObservation: Sendable {
     }
 
     /// One initializer call, no mutations after it: built field by field, the entry was
-    /// copied whole (a retain and a release per string) on its way out.
+    /// copied whole once more (a retain and a release per string) on its way out.
     private func ledgerEntry(_ context: LedgerContext, progress: Progress, status: Int, cost: USD, elapsed: Duration) -> LedgerEntry {
         LedgerEntry(
             timeMs: Int64(self.startTime.timeIntervalSince1970 * 1000), requestID: context.requestID, keyID: context.keyID,
