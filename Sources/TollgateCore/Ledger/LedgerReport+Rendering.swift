@@ -37,13 +37,24 @@ extension LedgerReport {
     }
 
     /// RFC 4180: a header row, CRLF line ends, fields quoted when they hold a comma, a quote,
-    /// CR or LF (quotes doubled). No total row. A missing group is an empty field.
+    /// CR or LF (quotes doubled). No total row. A missing group is an empty field. A group
+    /// that a spreadsheet would run as a formula gets a leading apostrophe (`csvText`).
     public func csv() -> String {
         var output = self.columnNames.map(Self.csvField).joined(separator: ",") + "\r\n"
         for row in self.rows {
-            output += ([row.group ?? ""] + Self.values(row, missing: "")).map(Self.csvField).joined(separator: ",") + "\r\n"
+            let group = Self.csvField(Self.csvText(row.group ?? ""))
+            output += ([group] + Self.values(row, missing: "").map(Self.csvField)).joined(separator: ",") + "\r\n"
         }
         return output
+    }
+
+    /// End users, keys and teams are named by clients and operators, and finance opens these
+    /// files in spreadsheets: a name starting with `=`, `+`, `-`, `@`, a tab or a CR would run
+    /// there as a formula (OWASP's "CSV injection"), so it is prefixed with an apostrophe,
+    /// which spreadsheets show as text. Numbers are the report's own and stay as they are.
+    static func csvText(_ text: String) -> String {
+        guard let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return text }
+        return "'" + text
     }
 
     /// An array of objects with the keys of `columnNames`; a missing group or latency is null.

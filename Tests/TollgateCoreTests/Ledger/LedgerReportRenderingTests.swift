@@ -30,6 +30,19 @@ import Testing
         ])
     }
 
+    /// A client-chosen user id must not become a formula in finance's spreadsheet.
+    @Test func csvDefusesNamesASpreadsheetWouldRun() {
+        let names = ["=HYPERLINK(\"http://x\",\"y\")", "+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "a=b", "-"]
+        let report = LedgerReport(
+            query: .init(grouping: .dimension(.user)), rows: names.map { LedgerReport.Row(group: $0, requests: 1) },
+            total: .init(group: nil, requests: names.count)
+        )
+        let groups = report.csv().components(separatedBy: "\r\n").dropFirst().prefix(names.count).map { $0.components(separatedBy: ",1,")[0] }
+        #expect(groups == [#""'=HYPERLINK(""http://x"",""y"")""#, "'+1", "'-2+3", "'@SUM(A1)", "'\tcmd", "\"'\rcmd\"", "a=b", "'-"])
+        // JSON keeps names exactly: it is read by programs, not spreadsheets.
+        #expect(report.json().contains(#""user": "=HYPERLINK(\"http://x\",\"y\")""#))
+    }
+
     @Test func jsonIsAnArrayOfObjectsWithStableKeys() throws {
         let text = self.report.json()
         #expect(text.contains(#""cost_usd": 12.345679"#))
