@@ -71,20 +71,28 @@ import TollgateTestSupport
     /// later, when it wakes) is retried until it gets through, and still counts once.
     @Test func aSettlementOutlastsARedisThatStopsAnswering() async throws {
         try await RedisServerProcess.withServer { server in
+            // The settling store times out fast, so that its first attempts fail while Redis is
+            // paused. The claim and the probe go through a patient one: on a loaded machine a
+            // 200 ms timeout can expire on a Redis that is answering (CI once failed so).
             var configuration = RedisClient.Configuration(url: try RedisURL(server.url))
             configuration.commandTimeout = .milliseconds(200)
-            let client = RedisClient(configuration: configuration, logger: Logger(label: "test"))
-            let running = Task { try await client.run() }
+            let impatient = RedisClient(configuration: configuration, logger: Logger(label: "test"))
+            let patient = RedisClient(configuration: .init(url: try RedisURL(server.url), commandTimeout: .seconds(10)), logger: Logger(label: "test"))
+            let running = [Task { try await impatient.run() }, Task { try await patient.run() }]
             defer {
-                client.shutdown()
-                running.cancel()
+                impatient.shutdown()
+                patient.shutdown()
+                for task in running { task.cancel() }
             }
-            let store = RedisQuotaStore(client: client)
+            let settlingStore = RedisQuotaStore(client: impatient)
+            let store = RedisQuotaStore(client: patient)
             let scope = Self.scope(.init(dailyBudget: USD(dollars: 10)))
             let claim = QuotaClaim(requestID: "paused", scopes: [scope], tokens: 10, reservation: USD(dollars: 2))
             #expect(try await store.claim(claim).isSuccess)
+            // Loads the settlement script on the impatient client's connection before the pause.
+            try await settlingStore.settle(QuotaClaim(requestID: "warm-up", scopes: [], tokens: 0, reservation: .zero), .nothing)
             server.pause()
-            let settling = Task { try await store.settle(claim, .init(tokens: 5, cost: USD(dollars: 3))) }
+            let settling = Task { try await settlingStore.settle(claim, .init(tokens: 5, cost: USD(dollars: 3))) }
             try await Task.sleep(for: .seconds(1.5))
             server.resume()
             try await settling.value
