@@ -142,8 +142,8 @@ public final class LedgerDatabase: Sendable {
             binder.bind(numbers.cachedInputTokens)
             binder.bind(numbers.outputTokens)
             binder.bind(numbers.costNanodollars)
-            binder.bind(numbers.cacheStatus.sqlText)
-            binder.bind(numbers.fallback.sqlText)
+            binder.bind(row.text())  // cache status
+            binder.bind(row.text())  // fallback
             binder.bind(numbers.httpStatus)
             binder.bind(row.text())  // error code
             binder.bind(numbers.stream ? 1 : 0)
@@ -275,14 +275,6 @@ private struct ParameterBinder {
         self.index += 1
     }
 
-    /// Static strings (cache status, fallback): SQLite reads them in place too.
-    mutating func bind(_ value: StaticString) {
-        value.withUTF8Buffer { bytes in
-            _ = sqlite3_bind_text(self.statement, self.index, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(bytes.count), nil)
-        }
-        self.index += 1
-    }
-
     mutating func bind(_ text: UnsafeRawBufferPointer?) {
         if let text, let base = text.baseAddress {
             _ = sqlite3_bind_text(self.statement, self.index, base.assumingMemoryBound(to: CChar.self), Int32(text.count), nil)
@@ -291,30 +283,6 @@ private struct ParameterBinder {
             sqlite3_bind_null(self.statement, self.index)
         }
         self.index += 1
-    }
-}
-
-extension LedgerEntry.CacheStatus {
-    /// `rawValue`, as text SQLite can read in place.
-    var sqlText: StaticString {
-        switch self {
-        case .miss: "miss"
-        case .exact: "exact"
-        case .semantic: "semantic"
-        }
-    }
-}
-
-extension LedgerEntry.Fallback {
-    /// `rawValue`, as text SQLite can read in place.
-    var sqlText: StaticString {
-        switch self {
-        case .none: "none"
-        case .retry: "retry"
-        case .smallerModel: "smaller-model"
-        case .cache: "cache"
-        case .template: "template"
-        }
     }
 }
 

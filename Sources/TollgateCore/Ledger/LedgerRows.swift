@@ -11,9 +11,9 @@ import NIOCore
 /// the buffer (`SQLITE_STATIC`): SQLite copies none of it.
 ///
 /// Layout of a row, in the machine's byte order: nine `Int64`s (time, the three token
-/// counts, cost, status, latency, upstream latency, time to first token), three bytes (flags,
-/// cache status, fallback), then twelve strings, each an `Int32` length (`-1` for nil) and
-/// its UTF-8 bytes.
+/// counts, cost, status, latency, upstream latency, time to first token), a flags byte, then
+/// fourteen strings, each an `Int32` length (`-1` for nil) and its UTF-8 bytes, in the order
+/// the insert binds them (cache status and fallback by their raw values).
 struct LedgerRows: Sendable {
     private var bytes: ByteBuffer
     /// Where each row ends (a writer index of `bytes`); row `i` starts where `i - 1` ends.
@@ -39,8 +39,9 @@ struct LedgerRows: Sendable {
     /// Bytes the buffer holds room for (what keeping it for reuse keeps allocated).
     var capacity: Int { self.bytes.capacity }
 
-    /// Bytes of a row before its strings: nine `Int64`s and three bytes.
-    private static let fixedSize = 9 * 8 + 3
+    /// Bytes of a row before its strings: nine `Int64`s and the flags.
+    private static let fixedSize = 9 * 8 + 1
+    private static let stringCount = 14
 
     /// Appends `entry`. Prompt and response text are kept only with `storeText`.
     ///
@@ -50,11 +51,11 @@ struct LedgerRows: Sendable {
     mutating func append(_ entry: LedgerEntry, storeText: Bool) {
         let prompt = storeText ? entry.promptText : nil
         let response = storeText ? entry.responseText : nil
-        var size = Self.fixedSize + 12 * 4
+        var size = Self.fixedSize + Self.stringCount * 4
         size += entry.requestID.utf8.count + Self.length(entry.keyID) + Self.length(entry.team) + Self.length(entry.user)
         size += Self.length(entry.route) + Self.length(entry.requestedModel) + Self.length(entry.servedModel)
-        size += Self.length(entry.provider) + Self.length(entry.errorCode) + Self.length(entry.featuresJSON)
-        size += Self.length(prompt) + Self.length(response)
+        size += Self.length(entry.provider) + entry.cacheStatus.rawValue.utf8.count + entry.fallback.rawValue.utf8.count
+        size += Self.length(entry.errorCode) + Self.length(entry.featuresJSON) + Self.length(prompt) + Self.length(response)
         var flags: UInt8 = entry.stream ? Self.stream : 0
         if entry.upstreamLatencyMs != nil { flags |= Self.hasUpstreamLatency }
         if entry.timeToFirstTokenMs != nil { flags |= Self.hasTimeToFirstToken }
@@ -70,8 +71,6 @@ struct LedgerRows: Sendable {
             out.int64(Int64(entry.upstreamLatencyMs ?? 0))
             out.int64(Int64(entry.timeToFirstTokenMs ?? 0))
             out.byte(flags)
-            out.byte(entry.cacheStatus.code)
-            out.byte(entry.fallback.code)
             out.text(entry.requestID)
             out.text(entry.keyID)
             out.text(entry.team)
@@ -80,6 +79,8 @@ struct LedgerRows: Sendable {
             out.text(entry.requestedModel)
             out.text(entry.servedModel)
             out.text(entry.provider)
+            out.text(entry.cacheStatus.rawValue)
+            out.text(entry.fallback.rawValue)
             out.text(entry.errorCode)
             out.text(entry.featuresJSON)
             out.text(prompt)
@@ -123,11 +124,6 @@ struct LedgerRows: Sendable {
             if copied == nil { _ = target.copyBytes(from: string.utf8) }
             self.offset += count
         }
-    }
-
-    /// Appends every row of `other`.
-    mutating func append(contentsOf other: LedgerRows) {
-        self.append(other, rows: 0..<other.count)
     }
 
     /// Moves the first `count` rows (all of them when there are fewer) into `batch`, which
@@ -196,8 +192,6 @@ struct LedgerRows: Sendable {
             var timeMs, inputTokens, cachedInputTokens, outputTokens, costNanodollars, httpStatus, latencyMs: Int64
             var upstreamLatencyMs, timeToFirstTokenMs: Int64?
             var stream: Bool
-            var cacheStatus: LedgerEntry.CacheStatus
-            var fallback: LedgerEntry.Fallback
         }
 
         mutating func numbers() -> Numbers {
@@ -205,14 +199,12 @@ struct LedgerRows: Sendable {
             let cost = self.int64(), status = self.int64(), latency = self.int64()
             let upstream = self.int64(), firstToken = self.int64()
             let flags = self.byte()
-            let cacheStatus = LedgerEntry.CacheStatus(code: self.byte())
-            let fallback = LedgerEntry.Fallback(code: self.byte())
             return Numbers(
                 timeMs: timeMs, inputTokens: input, cachedInputTokens: cached, outputTokens: output, costNanodollars: cost,
                 httpStatus: status, latencyMs: latency,
                 upstreamLatencyMs: flags & LedgerRows.hasUpstreamLatency != 0 ? upstream : nil,
                 timeToFirstTokenMs: flags & LedgerRows.hasTimeToFirstToken != 0 ? firstToken : nil,
-                stream: flags & LedgerRows.stream != 0, cacheStatus: cacheStatus, fallback: fallback
+                stream: flags & LedgerRows.stream != 0
             )
         }
     }
@@ -240,60 +232,20 @@ struct LedgerRows: Sendable {
             let numbers = row.numbers()
             // In the order `append` writes them.
             var strings: [String?] = []
-            strings.reserveCapacity(12)
-            for _ in 0..<12 { strings.append(row.text().map { String(decoding: $0, as: UTF8.self) }) }
+            strings.reserveCapacity(Self.stringCount)
+            for _ in 0..<Self.stringCount { strings.append(row.text().map { String(decoding: $0, as: UTF8.self) }) }
             entries.append(LedgerEntry(
                 timeMs: numbers.timeMs, requestID: strings[0] ?? "", keyID: strings[1], team: strings[2], user: strings[3],
                 route: strings[4], requestedModel: strings[5], servedModel: strings[6], provider: strings[7],
                 inputTokens: Int(numbers.inputTokens), cachedInputTokens: Int(numbers.cachedInputTokens),
-                outputTokens: Int(numbers.outputTokens), costNanodollars: numbers.costNanodollars, cacheStatus: numbers.cacheStatus,
-                fallback: numbers.fallback, httpStatus: Int(numbers.httpStatus), errorCode: strings[8], stream: numbers.stream,
-                latencyMs: Int(numbers.latencyMs), upstreamLatencyMs: numbers.upstreamLatencyMs.map(Int.init),
-                timeToFirstTokenMs: numbers.timeToFirstTokenMs.map(Int.init), featuresJSON: strings[9],
-                promptText: strings[10], responseText: strings[11]
+                outputTokens: Int(numbers.outputTokens), costNanodollars: numbers.costNanodollars,
+                cacheStatus: strings[8].flatMap(LedgerEntry.CacheStatus.init(rawValue:)) ?? .miss,
+                fallback: strings[9].flatMap(LedgerEntry.Fallback.init(rawValue:)) ?? .none, httpStatus: Int(numbers.httpStatus),
+                errorCode: strings[10], stream: numbers.stream, latencyMs: Int(numbers.latencyMs),
+                upstreamLatencyMs: numbers.upstreamLatencyMs.map(Int.init), timeToFirstTokenMs: numbers.timeToFirstTokenMs.map(Int.init),
+                featuresJSON: strings[11], promptText: strings[12], responseText: strings[13]
             ))
         }
         return entries
-    }
-}
-
-// One byte each in a row; `allCases` would build an array per use.
-extension LedgerEntry.CacheStatus {
-    fileprivate var code: UInt8 {
-        switch self {
-        case .miss: 0
-        case .exact: 1
-        case .semantic: 2
-        }
-    }
-
-    fileprivate init(code: UInt8) {
-        switch code {
-        case 1: self = .exact
-        case 2: self = .semantic
-        default: self = .miss
-        }
-    }
-}
-
-extension LedgerEntry.Fallback {
-    fileprivate var code: UInt8 {
-        switch self {
-        case .none: 0
-        case .retry: 1
-        case .smallerModel: 2
-        case .cache: 3
-        case .template: 4
-        }
-    }
-
-    fileprivate init(code: UInt8) {
-        switch code {
-        case 1: self = .retry
-        case 2: self = .smallerModel
-        case 3: self = .cache
-        case 4: self = .template
-        default: self = .none
-        }
     }
 }

@@ -1,3 +1,4 @@
+import GRDB
 import Testing
 @testable import TollgateCore
 
@@ -25,17 +26,24 @@ import Testing
         #expect(LedgerRows([Self.full], storeText: false).entries == [expected])
     }
 
-    @Test func everyCacheStatusAndFallbackKeepsItsName() {
+    /// Each cache status and fallback is stored under its name, in the buffer and in SQLite.
+    @Test func everyCacheStatusAndFallbackKeepsItsName() async throws {
         var entries: [LedgerEntry] = []
         for status in LedgerEntry.CacheStatus.allCases {
-            #expect(status.sqlText.description == status.rawValue)
             entries.append(LedgerEntry(timeMs: 0, requestID: status.rawValue, cacheStatus: status, httpStatus: 200, latencyMs: 0))
         }
         for fallback in LedgerEntry.Fallback.allCases {
-            #expect(fallback.sqlText.description == fallback.rawValue)
             entries.append(LedgerEntry(timeMs: 0, requestID: fallback.rawValue, fallback: fallback, httpStatus: 200, latencyMs: 0))
         }
         #expect(LedgerRows(entries, storeText: false).entries == entries)
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try LedgerDatabase(path: directory.file("ledger.sqlite"))
+        try await database.write(entries, storeText: false)
+        let names = try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT cache_status, fallback FROM ledger_entry ORDER BY id").map { [$0[0] as String, $0[1] as String] }
+        }
+        #expect(names == entries.map { [$0.cacheStatus.rawValue, $0.fallback.rawValue] })
     }
 
     @Test func batchesTakeTheOldestRowsAndLeaveTheRestInOrder() {
@@ -52,7 +60,7 @@ import Testing
         #expect(rows.isEmpty)
         // The emptied buffer takes new rows.
         rows.append(LedgerFixtures.entry(6), storeText: false)
-        rows.append(contentsOf: batch)
+        for entry in batch.entries { rows.append(entry, storeText: false) }
         #expect(rows.entries.map(\.requestID) == ["req-6", "req-2", "req-3", "req-4", "req-5"])
         rows.moveFirst(0, into: &batch)
         #expect(batch.isEmpty && rows.count == 5)
