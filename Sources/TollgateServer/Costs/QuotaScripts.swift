@@ -23,7 +23,16 @@ import TollgateRedis
 /// score on each insert; amounts go to Redis as the gateway's own integer text; budget
 /// shares are sent as integers, in ten-thousandths of a percent.
 enum QuotaScripts {
+    /// Both scripts report each budget's use the same way: `i:share`, the share in
+    /// ten-thousandths of a percent (all of it for a zero budget).
+    private static let budgetShare = """
+        local function share(i, used, budget)
+          return tostring(i) .. ':' .. string.format('%d', budget > 0 and math.floor(used * 1000000 / budget + 0.5) or 1000000)
+        end
+        """
+
     static let claim = RedisScript("""
+        \(QuotaScripts.budgetShare)
         local t = redis.call('TIME')
         local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
         local id, tokens, reservation = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -118,7 +127,7 @@ enum QuotaScripts {
             end
             w.b = true
             w.newDay = not state[1] and not state[2]
-            percents[#percents + 1] = tostring(i) .. ':' .. string.format('%d', budget > 0 and math.floor((used + reservation) * 1000000 / budget + 0.5) or 1000000)
+            percents[#percents + 1] = share(i, used + reservation, budget)
           end
           writes[i] = w
         end
@@ -152,6 +161,7 @@ enum QuotaScripts {
     /// Runs once per claim: the last key marks the claim settled (for two leases), so a
     /// retry after an ambiguous timeout, whose first attempt did run, changes nothing.
     static let settle = RedisScript("""
+        \(QuotaScripts.budgetShare)
         local id, unused, reservation, cost, n = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
         if not redis.call('SET', KEYS[n * 4 + 1], '1', 'NX', 'EX', tonumber(ARGV[6 + n * 3])) then return '' end
         local percents = {}
@@ -176,7 +186,7 @@ enum QuotaScripts {
               if not reserved then redis.call('EXPIRE', bk, 172800) end
             end
             reserved = math.max(0, tonumber(reserved) or 0)
-            percents[#percents + 1] = tostring(i) .. ':' .. string.format('%d', budget > 0 and math.floor((spent + reserved) * 1000000 / budget + 0.5) or 1000000)
+            percents[#percents + 1] = share(i, spent + reserved, budget)
           end
         end
         return table.concat(percents, ',')
