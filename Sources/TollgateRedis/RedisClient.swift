@@ -79,6 +79,12 @@ public final class RedisClient: Sendable, Service {
         self.loops.contains { $0.isConnected }
     }
 
+    /// Calls sent to Redis so far, over every connection (a call is counted once its
+    /// commands are on their way; a cancelled call that never left is not).
+    public var callsSent: Int {
+        self.loops.reduce(0) { $0 + $1.sentCalls.load(ordering: .relaxed) }
+    }
+
     // MARK: Commands
 
     /// Sends one command, such as `["SET", key, value]`, and returns its reply.

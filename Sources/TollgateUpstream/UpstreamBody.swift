@@ -21,7 +21,8 @@ public struct UpstreamBody: AsyncSequence, Sendable {
         return AsyncIterator(token: IteratorToken(transfer: self.token.transfer))
     }
 
-    public struct AsyncIterator: AsyncIteratorProtocol {
+    /// Sendable: the token it holds is; the transfer serializes what the iterator does.
+    public struct AsyncIterator: AsyncIteratorProtocol, Sendable {
         private let token: IteratorToken
 
         fileprivate init(token: IteratorToken) {
@@ -31,6 +32,12 @@ public struct UpstreamBody: AsyncSequence, Sendable {
         public mutating func next() async throws -> ByteBuffer? {
             try await self.token.transfer.nextChunk()
         }
+    }
+
+    /// Fails the transfer with `error`, from any task: the reader's next chunk throws it.
+    /// How a consumer enforces a deadline of its own (the first streamed content).
+    public func abort(_ error: UpstreamError) {
+        self.token.transfer.abort(error)
     }
 
     // MARK: Testing

@@ -10,6 +10,7 @@ public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible
         case connectTimeout
         case totalTimeout
         case idleTimeout
+        case firstByteTimeout
         case connectionClosed
         case cancelled
         case shutdown
@@ -38,6 +39,9 @@ public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible
     public static let totalTimeout = UpstreamError(.totalTimeout)
     /// No byte arrived for ``UpstreamTimeouts/idle``.
     public static let idleTimeout = UpstreamError(.idleTimeout)
+    /// No response head within ``UpstreamTimeouts/firstByte``, or the consumer gave up
+    /// waiting for the first content (``UpstreamBody/abort(_:)``).
+    public static let firstByteTimeout = UpstreamError(.firstByteTimeout)
     /// The peer closed or reset the connection before the response was complete.
     public static let connectionClosed = UpstreamError(.connectionClosed)
     /// The consumer cancelled the transfer.
@@ -54,9 +58,9 @@ public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible
         UpstreamError(.other, curlCode: curlCode, message: message)
     }
 
-    /// True for the three timeouts.
+    /// True for the four timeouts.
     public var isTimeout: Bool {
-        self.code == .connectTimeout || self.code == .totalTimeout || self.code == .idleTimeout
+        self.code == .connectTimeout || self.code == .totalTimeout || self.code == .idleTimeout || self.code == .firstByteTimeout
     }
 
     func with(curlCode: Int?, message: String?) -> UpstreamError {
@@ -75,6 +79,7 @@ public struct UpstreamError: Error, Sendable, Equatable, CustomStringConvertible
         case .connectTimeout: kind = "upstream connect timed out"
         case .totalTimeout: kind = "upstream request timed out"
         case .idleTimeout: kind = "upstream idle timeout"
+        case .firstByteTimeout: kind = "upstream first byte timeout"
         case .connectionClosed: kind = "upstream closed the connection"
         case .cancelled: kind = "upstream transfer cancelled"
         case .shutdown: kind = "upstream client shut down"

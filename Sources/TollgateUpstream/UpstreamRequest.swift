@@ -10,11 +10,15 @@ public struct UpstreamTimeouts: Sendable {
     /// waiting for a free connection counts). Time spent paused because the consumer is
     /// slow (backpressure) does not count.
     public var idle: Duration
+    /// The response head must arrive this long after submission (connecting included);
+    /// nil: only `idle` bounds the wait. Fails with ``UpstreamError/firstByteTimeout``.
+    public var firstByte: Duration?
 
-    public init(connect: Duration = .seconds(10), total: Duration? = nil, idle: Duration = .seconds(60)) {
+    public init(connect: Duration = .seconds(10), total: Duration? = nil, idle: Duration = .seconds(60), firstByte: Duration? = nil) {
         self.connect = connect
         self.total = total
         self.idle = idle
+        self.firstByte = firstByte
     }
 }
 

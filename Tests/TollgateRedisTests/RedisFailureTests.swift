@@ -75,8 +75,10 @@ struct RedisFailureTests {
             try await withClient(server) { redis throws in
                 #expect(try await redis.send(["SET", "k", "before"]) == .status("OK"))
                 server.pause()
+                let sentBefore = redis.callsSent
                 let waiting = Task { await outcome { try await redis.send(["INCR", "n"]) } }
-                try await Task.sleep(for: .milliseconds(100))
+                // Cancelled only once the INCR is on its way (a call cancelled before it left is never sent).
+                #expect(await eventually(within: .seconds(60)) { redis.callsSent > sentBefore }, "the INCR was never sent")
                 waiting.cancel()
                 #expect(await waiting.value.failure == .cancelled)
                 server.resume()

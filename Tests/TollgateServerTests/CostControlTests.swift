@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TollgateCore
 import TollgateTestSupport
@@ -78,14 +79,18 @@ import TollgateTestSupport
     @Test func concurrentRequestsPerTeam() async throws {
         let limits = "teams:\n  qa: { max_concurrent: 1 }\n"
         try await GatewayHarness.run(budgets: ["limits.yaml": limits]) { gateway in
-            gateway.provider.setBehavior(.delay(.milliseconds(800)), forModel: "gpt-4o")
+            // The provider holds the first request until the test has seen the second refused.
+            let gate = ProviderGate()
+            defer { gate.open() }
+            gateway.provider.setBehavior(.held(gate), forModel: "gpt-4o")
             async let slow = gateway.chat(#"{"model":"gpt-4o","messages":[{"role":"user","content":"slow"}]}"#)
-            // Wait until the slow request holds the team's only slot.
-            for _ in 0..<100 where gateway.provider.received.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            // The held request has the team's only slot once it reached the provider.
+            await gate.waitForArrivals(1)
             let refused = try await gateway.chat(Self.hello)
             #expect(refused.status == 429)
             let error = try #require(try Self.json(refused)["error"] as? [String: Any])
             #expect((error["message"] as? String)?.contains("concurrent requests") == true)
+            gate.open()
             #expect(try await slow.status == 200)
             // The slot is free again once the slow request finished.
             #expect(try await gateway.chat(Self.hello).status == 200)
@@ -99,13 +104,29 @@ import TollgateTestSupport
         let budget = USD(nanos: perRequest.nanos * 50)
         let limits = "users:\n  carol: { daily_budget_usd: \(budget.description) }\n"
         try await GatewayHarness.run(budgets: ["limits.yaml": limits]) { gateway in
-            // The provider answers slowly, so every admitted request still holds its reservation
-            // while the others are claimed: the 200 really are in flight together.
-            gateway.provider.setBehavior(.delay(.milliseconds(400)), forModel: "gpt-4o-mini")
+            // The provider holds every admitted request until all 200 were either admitted or
+            // refused, so every admitted one still holds its reservation while the others are
+            // claimed: the 200 really are in flight together, however slow the machine.
+            let gate = ProviderGate()
+            defer { gate.open() }
+            gateway.provider.setBehavior(.held(gate), forModel: "gpt-4o-mini")
             let body = #"{"model":"house-model","user":"carol","messages":[{"role":"user","content":"spend"}],"max_tokens":50}"#
-            let replies = try await withThrowingTaskGroup(of: TestHTTPClient.Reply.self) { group in
-                for _ in 0..<200 { group.addTask { try await gateway.chat(body) } }
-                return try await group.reduce(into: []) { $0.append($1) }
+            let refusedSoFar = RefusalCount()
+            let replies = try await withThrowingTaskGroup(of: TestHTTPClient.Reply?.self) { group in
+                for _ in 0..<200 {
+                    group.addTask {
+                        let reply = try await gateway.chat(body)
+                        if reply.status != 200 { refusedSoFar.add() }
+                        return reply
+                    }
+                }
+                group.addTask {
+                    let settled = await waitUntil(within: .seconds(120)) { gate.arrivals + refusedSoFar.value == 200 }
+                    #expect(settled, "every request should have reached the provider or been refused")
+                    gate.open()
+                    return nil
+                }
+                return try await group.reduce(into: [TestHTTPClient.Reply]()) { if let reply = $1 { $0.append(reply) } }
             }
             let served = replies.filter { $0.status == 200 }
             let refused = replies.filter { $0.status == 429 }
@@ -191,13 +212,23 @@ import TollgateTestSupport
 
     @Test func aRepeatedRequestIDDoesNotShareAConcurrencySlot() async throws {
         try await GatewayHarness.run(keyLimits: (rpm: nil, tpm: nil, maxConcurrent: 1, dailyBudgetUSD: nil)) { gateway in
-            gateway.provider.setBehavior(.delay(.milliseconds(800)), forModel: "gpt-4o")
+            let gate = ProviderGate()
+            defer { gate.open() }
+            gateway.provider.setBehavior(.held(gate), forModel: "gpt-4o")
             let sameID = [("X-Tollgate-Request-Id", "client-chosen-1")]
             async let slow = gateway.chat(#"{"model":"gpt-4o","messages":[{"role":"user","content":"slow"}]}"#, headers: sameID)
-            for _ in 0..<100 where gateway.provider.received.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            await gate.waitForArrivals(1)
             let second = try await gateway.chat(#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"again"}]}"#, headers: sameID)
             #expect(second.status == 429)
+            gate.open()
             #expect(try await slow.status == 200)
         }
     }
+}
+
+/// Replies refused so far, counted from the tasks that sent them.
+private final class RefusalCount: Sendable {
+    private let count = Mutex(0)
+    var value: Int { self.count.withLock { $0 } }
+    func add() { self.count.withLock { $0 += 1 } }
 }

@@ -92,7 +92,8 @@ struct GatewayHarness: Sendable {
                     ModelMapping(name: "azure-wrong-key", provider: "azure-wrong-key", upstreamModel: "gpt4o-deployment"),
                 ],
                 budgetsDirectory: dataDirectory + "/budgets",
-                routesDirectory: dataDirectory + "/routes"
+                routesDirectory: dataDirectory + "/routes",
+                promptsDirectory: Self.repositoryRoot.appendingPathComponent("prompts").path
             )
             config.adminKey = GatewayHarness.adminKey
             config.embeddings.modelDirectory = localEmbeddings

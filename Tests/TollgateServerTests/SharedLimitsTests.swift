@@ -40,12 +40,20 @@ import TollgateTestSupport
     @Test func aTeamsRequestsPerMinuteHoldAcrossGateways() async throws {
         try await Self.withTwoGateways(limits: "teams:\n  qa: { rpm: 10 }\n") { _, first, second in
             var statuses: [Int] = []
+            let clock = ContinuousClock()
+            let start = clock.now
             for index in 0..<16 {
                 statuses.append(try await (index.isMultiple(of: 2) ? first : second).chat(Self.hello).status)
             }
-            #expect(statuses.filter { $0 == 200 }.count == 10)
-            #expect(statuses.filter { $0 == 429 }.count == 6)
-            #expect(first.provider.received.count + second.provider.received.count == 10)
+            // A burst of 10, then one more every 6 s: on a slow machine the 16 requests may
+            // span a refill, and exactness means exactly that many more (never twice the limit).
+            let refills = Int((clock.now - start) / .seconds(6))
+            let served = statuses.filter { $0 == 200 }.count
+            #expect(served >= 10 && served <= 10 + refills, "served \(served) with \(refills) refills")
+            #expect(statuses.filter { $0 == 429 }.count == 16 - served)
+            #expect(first.provider.received.count + second.provider.received.count == served)
+            // The burst itself is never refused.
+            #expect(statuses.prefix(10).allSatisfy { $0 == 200 })
         }
     }
 

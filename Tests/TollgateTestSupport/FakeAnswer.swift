@@ -73,6 +73,10 @@ struct FakeAnswer {
             }
         case .reply(let reply): answer.text = reply
         case .delay(let delay): try await Task.sleep(for: delay)
+        case .held(let gate): await gate.pass()
+        case .sequence:
+            // `FakeProvider.behavior(for:)` hands out one step at a time; a nested list answers normally.
+            break
         case .error(let status, let type, let code, let message):
             return .error(status: status, type: type, code: code, message: message)
         case .rateLimited(let retryAfter): return .rateLimited(retryAfter: retryAfter)

@@ -49,8 +49,20 @@ public final class FakeProvider: Sendable {
     /// Streams written to the end.
     public var completedStreams: Int { self.state.withLock { $0.completedStreams } }
 
+    /// The behavior for the next request for `model`: a `.sequence` hands out its first
+    /// step and keeps the rest (its last step stays for every later request).
     func behavior(for model: String) -> Behavior {
-        self.state.withLock { $0.behaviors[model] ?? .normal }
+        self.state.withLock { state in
+            let behavior = state.behaviors[model] ?? .normal
+            guard case .sequence(let steps) = behavior, let first = steps.first else { return behavior }
+            if steps.count > 1 { state.behaviors[model] = .sequence(Array(steps.dropFirst())) }
+            return first
+        }
+    }
+
+    /// Requests received for `model` (by the body's `model`, or an Azure deployment's path).
+    public func received(forModel model: String) -> [ReceivedRequest] {
+        self.received.filter { $0.json?["model"] as? String == model || $0.path.contains("/deployments/\(model)/") }
     }
 
     func record(_ request: ReceivedRequest) {
@@ -146,8 +158,71 @@ public enum Behavior: Sendable {
     /// careless provider might.
     case streamError(afterChunks: Int, echoingKey: Bool = false)
 
+    /// Holds each request until the test opens `gate`, then answers normally.
+    case held(ProviderGate)
+    /// One behavior per request, in order; the last one stays for every later request.
+    indirect case sequence([Behavior])
+
     /// Anthropic's 529 `overloaded_error` (an OpenAI request gets the same status and body type).
     public static var overloaded: Behavior { .error(status: 529, type: "overloaded_error", code: nil, message: "Overloaded") }
+}
+
+/// A gate a test holds requests at: each request held by `.held(gate)` waits in the provider
+/// until the test opens the gate, so a test can keep requests in flight for exactly as long
+/// as it needs, whatever the machine's speed, instead of guessing with a delay.
+public final class ProviderGate: Sendable {
+    private struct State {
+        var open = false
+        var arrivals = 0
+        var waiting: [CheckedContinuation<Void, Never>] = []
+        var watchers: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Requests that reached the gate so far.
+    public var arrivals: Int { self.state.withLock { $0.arrivals } }
+
+    /// Lets every held request, and every later one, through.
+    public func open() {
+        let resumed = self.state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.open = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for continuation in resumed { continuation.resume() }
+    }
+
+    /// Returns once `count` requests have reached the gate.
+    public func waitForArrivals(_ count: Int = 1) async {
+        await withCheckedContinuation { continuation in
+            let ready = self.state.withLock { state -> Bool in
+                guard state.arrivals < count else { return true }
+                state.watchers.append((count, continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    /// Called by the provider for a held request: returns when the gate is open.
+    func pass() async {
+        await withCheckedContinuation { continuation in
+            let (proceed, reached) = self.state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
+                state.arrivals += 1
+                let arrivals = state.arrivals
+                let reached = state.watchers.filter { $0.count <= arrivals }.map(\.continuation)
+                state.watchers.removeAll { $0.count <= arrivals }
+                if state.open { return (true, reached) }
+                state.waiting.append(continuation)
+                return (false, reached)
+            }
+            for watcher in reached { watcher.resume() }
+            if proceed { continuation.resume() }
+        }
+    }
 }
 
 /// A tool call the fake provider makes: the function name and its arguments as JSON text.

@@ -13,6 +13,10 @@ public struct GatewayConfig: Sendable, Equatable {
     public var embeddings: EmbeddingsConfig
     public var budgetsDirectory: String
     public var routesDirectory: String
+    /// Mustache templates for `template:` fallbacks and the trimmed-context note (`prompts_dir`).
+    public var promptsDirectory: String
+    /// When a deployment's circuit opens and closes again (`circuit_breaker:`).
+    public var circuitBreaker: CircuitBreaker.Policy
     public var translation: TranslationConfig
     /// The request ledger (`ledger:`).
     public var ledger: LedgerConfig
@@ -31,6 +35,8 @@ public struct GatewayConfig: Sendable, Equatable {
         embeddings: EmbeddingsConfig = .init(),
         budgetsDirectory: String = "budgets",
         routesDirectory: String = "routes",
+        promptsDirectory: String = "prompts",
+        circuitBreaker: CircuitBreaker.Policy = .init(),
         translation: TranslationConfig = .init(),
         ledger: LedgerConfig = .init(),
         timeZone: TimeZone = .current
@@ -45,6 +51,8 @@ public struct GatewayConfig: Sendable, Equatable {
         self.embeddings = embeddings
         self.budgetsDirectory = budgetsDirectory
         self.routesDirectory = routesDirectory
+        self.promptsDirectory = promptsDirectory
+        self.circuitBreaker = circuitBreaker
         self.translation = translation
         self.ledger = ledger
         self.timeZone = timeZone
@@ -61,6 +69,8 @@ extension GatewayConfig: Decodable {
         case adminKey = "admin_key"
         case budgetsDirectory = "budgets_dir"
         case routesDirectory = "routes_dir"
+        case promptsDirectory = "prompts_dir"
+        case circuitBreaker = "circuit_breaker"
         case ledger
         case timeZone = "time_zone"
     }
@@ -78,6 +88,8 @@ extension GatewayConfig: Decodable {
         self.embeddings = try container.decodeIfPresent(EmbeddingsConfig.self, forKey: .embeddings) ?? .init()
         self.budgetsDirectory = try container.decodeIfPresent(String.self, forKey: .budgetsDirectory).nonEmpty ?? "budgets"
         self.routesDirectory = try container.decodeIfPresent(String.self, forKey: .routesDirectory).nonEmpty ?? "routes"
+        self.promptsDirectory = try container.decodeIfPresent(String.self, forKey: .promptsDirectory).nonEmpty ?? "prompts"
+        self.circuitBreaker = try container.decodeIfPresent(CircuitBreaker.Policy.self, forKey: .circuitBreaker) ?? .init()
         self.translation = try container.decodeIfPresent(TranslationConfig.self, forKey: .translation) ?? .init()
         self.ledger = try container.decodeIfPresent(LedgerConfig.self, forKey: .ledger) ?? .init()
         if let zone = try container.decodeIfPresent(String.self, forKey: .timeZone).nonEmpty {

@@ -157,10 +157,16 @@ public struct ProviderTimeouts: Sendable, Equatable, Decodable {
     public var total: Duration = .seconds(600)
     /// Longest silence allowed between received bytes (time to first byte included).
     public var idle: Duration = .seconds(120)
+    /// Time to the response head, and for streams to the first content; nil: `idle` only.
+    /// Past it the fallback chain moves on.
+    public var firstByte: Duration?
 
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case connect, total, idle }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case connect, total, idle
+        case firstByte = "first_byte"
+    }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
@@ -168,5 +174,10 @@ public struct ProviderTimeouts: Sendable, Equatable, Decodable {
         if let value = try container.decodeIfPresent(ConfigDurationValue.self, forKey: .connect) { self.connect = value.duration }
         if let value = try container.decodeIfPresent(ConfigDurationValue.self, forKey: .total) { self.total = value.duration }
         if let value = try container.decodeIfPresent(ConfigDurationValue.self, forKey: .idle) { self.idle = value.duration }
+        if let value = try container.decodeIfPresent(ConfigDurationValue.self, forKey: .firstByte) { self.firstByte = value.duration }
+        for (key, value) in [(CodingKeys.connect, self.connect), (.total, self.total), (.idle, self.idle), (.firstByte, self.firstByte ?? .seconds(1))]
+        where value <= .zero {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "a timeout must be positive")
+        }
     }
 }

@@ -96,6 +96,14 @@ public final class LedgerDatabase: Sendable {
         migrator.registerMigration("v2-fewer-indexes") { db in
             try db.execute(sql: "DROP INDEX IF EXISTS ledger_entry_model_time; DROP INDEX IF EXISTS ledger_entry_route_time")
         }
+        // The fallback chain walked: rows written before it were single attempts.
+        migrator.registerMigration("v3-fallback-chain") { db in
+            try db.execute(sql: """
+                ALTER TABLE ledger_entry ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE ledger_entry ADD COLUMN attempt_errors TEXT;
+                ALTER TABLE ledger_entry ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 
@@ -105,9 +113,9 @@ public final class LedgerDatabase: Sendable {
         INSERT INTO ledger_entry (
             time_ms, request_id, key_id, team, user, route, requested_model, served_model, provider,
             input_tokens, cached_input_tokens, output_tokens, cost_nanos, cache_status, fallback,
-            http_status, error_code, stream, latency_ms, upstream_latency_ms, ttft_ms,
-            features, prompt_text, response_text
-        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            attempt_errors, http_status, error_code, stream, latency_ms, upstream_latency_ms, ttft_ms,
+            attempts, truncated, features, prompt_text, response_text
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     /// Inserts `rows` with the caller's transaction.
@@ -144,12 +152,15 @@ public final class LedgerDatabase: Sendable {
             binder.bind(numbers.costNanodollars)
             binder.bind(row.text())  // cache status
             binder.bind(row.text())  // fallback
+            binder.bind(row.text())  // attempt errors
             binder.bind(numbers.httpStatus)
             binder.bind(row.text())  // error code
             binder.bind(numbers.stream ? 1 : 0)
             binder.bind(numbers.latencyMs)
             binder.bind(numbers.upstreamLatencyMs)
             binder.bind(numbers.timeToFirstTokenMs)
+            binder.bind(numbers.attempts)
+            binder.bind(numbers.truncated ? 1 : 0)
             binder.bind(row.text())  // features
             binder.bind(row.text())  // prompt text (nil unless stored)
             binder.bind(row.text())  // response text
@@ -248,6 +259,9 @@ public final class LedgerDatabase: Sendable {
             costNanodollars: row["cost_nanos"],
             cacheStatus: LedgerEntry.CacheStatus(rawValue: row["cache_status"]) ?? .miss,
             fallback: LedgerEntry.Fallback(rawValue: row["fallback"]) ?? .none,
+            attempts: row["attempts"],
+            attemptErrors: row["attempt_errors"],
+            truncated: row["truncated"],
             httpStatus: row["http_status"],
             errorCode: row["error_code"],
             stream: row["stream"],

@@ -40,6 +40,12 @@ public struct LedgerEntry: Sendable, Equatable {
     public var costNanodollars: Int64
     public var cacheStatus: CacheStatus
     public var fallback: Fallback
+    /// Upstream attempts the fallback chain made (0 when none was made: refused, template).
+    public var attempts: Int
+    /// The failed attempts, oldest first: `model@provider: reason` joined by `; ` (nil when none failed).
+    public var attemptErrors: String?
+    /// A stream that broke after content reached the client: the answer is incomplete.
+    public var truncated: Bool
     /// The status the client got.
     public var httpStatus: Int
     /// The error code of the body the client got (e.g. `rate_limit_exceeded`), if any.
@@ -77,6 +83,9 @@ public struct LedgerEntry: Sendable, Equatable {
         costNanodollars: Int64 = 0,
         cacheStatus: CacheStatus = .miss,
         fallback: Fallback = .none,
+        attempts: Int = 1,
+        attemptErrors: String? = nil,
+        truncated: Bool = false,
         httpStatus: Int,
         errorCode: String? = nil,
         stream: Bool = false,
@@ -102,6 +111,9 @@ public struct LedgerEntry: Sendable, Equatable {
         self.costNanodollars = costNanodollars
         self.cacheStatus = cacheStatus
         self.fallback = fallback
+        self.attempts = attempts
+        self.attemptErrors = attemptErrors
+        self.truncated = truncated
         self.httpStatus = httpStatus
         self.errorCode = errorCode
         self.stream = stream

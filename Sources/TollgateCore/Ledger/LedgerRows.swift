@@ -10,9 +10,9 @@ import NIOCore
 /// request (bench/RESULTS.md, "Ledger rows as bytes"). The writer binds the text straight from
 /// the buffer (`SQLITE_STATIC`): SQLite copies none of it.
 ///
-/// Layout of a row, in the machine's byte order: nine `Int64`s (time, the three token
-/// counts, cost, status, latency, upstream latency, time to first token), a flags byte, then
-/// fourteen strings, each an `Int32` length (`-1` for nil) and its UTF-8 bytes, in the order
+/// Layout of a row, in the machine's byte order: ten `Int64`s (time, the three token
+/// counts, cost, status, latency, upstream latency, time to first token, attempts), a flags
+/// byte, then fifteen strings, each an `Int32` length (`-1` for nil) and its UTF-8 bytes, in the order
 /// the insert binds them (cache status and fallback by their raw values).
 struct LedgerRows: Sendable {
     private var bytes: ByteBuffer
@@ -23,6 +23,7 @@ struct LedgerRows: Sendable {
     private static let stream: UInt8 = 1
     private static let hasUpstreamLatency: UInt8 = 2
     private static let hasTimeToFirstToken: UInt8 = 4
+    private static let truncated: UInt8 = 8
 
     init(capacity: Int = 0) {
         self.bytes = Self.allocator.buffer(capacity: capacity)
@@ -39,9 +40,9 @@ struct LedgerRows: Sendable {
     /// Bytes the buffer holds room for (what keeping it for reuse keeps allocated).
     var capacity: Int { self.bytes.capacity }
 
-    /// Bytes of a row before its strings: nine `Int64`s and the flags.
-    private static let fixedSize = 9 * 8 + 1
-    private static let stringCount = 14
+    /// Bytes of a row before its strings: ten `Int64`s and the flags.
+    private static let fixedSize = 10 * 8 + 1
+    private static let stringCount = 15
 
     /// Appends `entry`. Prompt and response text are kept only with `storeText`.
     ///
@@ -56,7 +57,9 @@ struct LedgerRows: Sendable {
         size += Self.length(entry.route) + Self.length(entry.requestedModel) + Self.length(entry.servedModel)
         size += Self.length(entry.provider) + entry.cacheStatus.rawValue.utf8.count + entry.fallback.rawValue.utf8.count
         size += Self.length(entry.errorCode) + Self.length(entry.featuresJSON) + Self.length(prompt) + Self.length(response)
+        size += Self.length(entry.attemptErrors)
         var flags: UInt8 = entry.stream ? Self.stream : 0
+        if entry.truncated { flags |= Self.truncated }
         if entry.upstreamLatencyMs != nil { flags |= Self.hasUpstreamLatency }
         if entry.timeToFirstTokenMs != nil { flags |= Self.hasTimeToFirstToken }
         self.bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { buffer in
@@ -70,6 +73,7 @@ struct LedgerRows: Sendable {
             out.int64(Int64(entry.latencyMs))
             out.int64(Int64(entry.upstreamLatencyMs ?? 0))
             out.int64(Int64(entry.timeToFirstTokenMs ?? 0))
+            out.int64(Int64(entry.attempts))
             out.byte(flags)
             out.text(entry.requestID)
             out.text(entry.keyID)
@@ -81,6 +85,7 @@ struct LedgerRows: Sendable {
             out.text(entry.provider)
             out.text(entry.cacheStatus.rawValue)
             out.text(entry.fallback.rawValue)
+            out.text(entry.attemptErrors)
             out.text(entry.errorCode)
             out.text(entry.featuresJSON)
             out.text(prompt)
@@ -191,20 +196,21 @@ struct LedgerRows: Sendable {
         struct Numbers {
             var timeMs, inputTokens, cachedInputTokens, outputTokens, costNanodollars, httpStatus, latencyMs: Int64
             var upstreamLatencyMs, timeToFirstTokenMs: Int64?
-            var stream: Bool
+            var attempts: Int64
+            var stream, truncated: Bool
         }
 
         mutating func numbers() -> Numbers {
             let timeMs = self.int64(), input = self.int64(), cached = self.int64(), output = self.int64()
             let cost = self.int64(), status = self.int64(), latency = self.int64()
-            let upstream = self.int64(), firstToken = self.int64()
+            let upstream = self.int64(), firstToken = self.int64(), attempts = self.int64()
             let flags = self.byte()
             return Numbers(
                 timeMs: timeMs, inputTokens: input, cachedInputTokens: cached, outputTokens: output, costNanodollars: cost,
                 httpStatus: status, latencyMs: latency,
                 upstreamLatencyMs: flags & LedgerRows.hasUpstreamLatency != 0 ? upstream : nil,
                 timeToFirstTokenMs: flags & LedgerRows.hasTimeToFirstToken != 0 ? firstToken : nil,
-                stream: flags & LedgerRows.stream != 0
+                attempts: attempts, stream: flags & LedgerRows.stream != 0, truncated: flags & LedgerRows.truncated != 0
             )
         }
     }
@@ -240,10 +246,11 @@ struct LedgerRows: Sendable {
                 inputTokens: Int(numbers.inputTokens), cachedInputTokens: Int(numbers.cachedInputTokens),
                 outputTokens: Int(numbers.outputTokens), costNanodollars: numbers.costNanodollars,
                 cacheStatus: strings[8].flatMap(LedgerEntry.CacheStatus.init(rawValue:)) ?? .miss,
-                fallback: strings[9].flatMap(LedgerEntry.Fallback.init(rawValue:)) ?? .none, httpStatus: Int(numbers.httpStatus),
-                errorCode: strings[10], stream: numbers.stream, latencyMs: Int(numbers.latencyMs),
+                fallback: strings[9].flatMap(LedgerEntry.Fallback.init(rawValue:)) ?? .none, attempts: Int(numbers.attempts),
+                attemptErrors: strings[10], truncated: numbers.truncated, httpStatus: Int(numbers.httpStatus),
+                errorCode: strings[11], stream: numbers.stream, latencyMs: Int(numbers.latencyMs),
                 upstreamLatencyMs: numbers.upstreamLatencyMs.map(Int.init), timeToFirstTokenMs: numbers.timeToFirstTokenMs.map(Int.init),
-                featuresJSON: strings[11], promptText: strings[12], responseText: strings[13]
+                featuresJSON: strings[12], promptText: strings[13], responseText: strings[14]
             ))
         }
         return entries

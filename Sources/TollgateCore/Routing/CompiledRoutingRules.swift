@@ -19,6 +19,10 @@ public struct CompiledRoutingRules: Sendable {
     /// The compiled evaluation data, shared by copies of these rules.
     let engine: RoutingEngine
 
+    /// The templates of `prompts/` that `template:` fallbacks render, loaded with the rules
+    /// (a reload picks up edited templates too).
+    public var templates = PromptTemplates()
+
     init(
         routes: [RoutingRule], defaultRoute: RoutingRule, aliases: Set<String>, files: [String],
         keywordLists: [(name: String, phrases: [String])], patterns: [(name: String, regex: RoutingRegex)],
@@ -198,6 +202,7 @@ extension CompiledRoutingRules {
     ///   - isKnownModel: e.g. `{ registry.resolve(model: $0) != nil }`.
     ///   - isKnownProvider: e.g. `{ config.providers[$0] != nil }`.
     public func checkReferences(isKnownModel: (String) -> Bool, isKnownProvider: (String) -> Bool) throws(ConfigError) {
+        try self.checkTemplates()
         for rule in self.routes + [self.defaultRoute] {
             func fail(_ key: String, _ reason: String) -> ConfigError {
                 ConfigError(file: rule.file, line: rule.line, key: key, reason: "route '\(rule.name)': \(reason)")
@@ -214,6 +219,19 @@ extension CompiledRoutingRules {
             }
             for model in rule.fallbacks.models where !isKnownModel(model) {
                 throw fail("fallbacks", "no provider serves model '\(model)' (see models in tollgate.yaml)")
+            }
+        }
+    }
+
+    /// Every `template:` fallback names a template of `templates`.
+    public func checkTemplates() throws(ConfigError) {
+        for rule in self.routes + [self.defaultRoute] {
+            if let template = rule.fallbacks.template, !self.templates.contains(template) {
+                let known = self.templates.names.joined(separator: ", ")
+                throw ConfigError(
+                    file: rule.file, line: rule.line, key: "fallbacks",
+                    reason: "route '\(rule.name)': no template '\(template)' (\(self.templates.directory)/\(template).mustache; defined: \(known.isEmpty ? "none" : known))"
+                )
             }
         }
     }

@@ -83,15 +83,18 @@ public struct DeploymentGroup: Sendable, Equatable {
     }
 }
 
-/// What to try when the chosen model fails: these models in order, then a template answer
-/// (a name under `prompts/`). Executed by the fallback machinery, not by the rules.
+/// What to try when the chosen model fails: retries, these models in order, then a template
+/// answer (a name under `prompts/`). Executed by `FallbackPlanner`, not by the rules.
 public struct FallbackChain: Sendable, Equatable {
     public var models: [String]
     public var template: String?
+    /// Retries of the same deployment on retryable failures (the route's `retries`, default 1).
+    public var retries: Int
 
-    public init(models: [String] = [], template: String? = nil) {
+    public init(models: [String] = [], template: String? = nil, retries: Int = 1) {
         self.models = models
         self.template = template
+        self.retries = retries
     }
 
     public var isEmpty: Bool { self.models.isEmpty && self.template == nil }

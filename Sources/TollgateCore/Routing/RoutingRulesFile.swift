@@ -112,7 +112,7 @@ struct RawRoute: Decodable {
     var codingPath: [any CodingKey]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case name, description, priority, when, target, fallbacks, timeouts, cache, caps
+        case name, description, priority, when, target, fallbacks, retries, timeouts, cache, caps
         case isDefault = "default"
         case overrideConcreteModel = "override_concrete_model"
     }
@@ -149,8 +149,20 @@ struct RawRoute: Decodable {
             )
         }
         self.fallbacks = try container.decodeIfPresent(FallbackChain.self, forKey: .fallbacks) ?? .init()
+        if let retries = try container.decodeIfPresent(Int.self, forKey: .retries) {
+            guard (0...10).contains(retries) else {
+                throw DecodingError.dataCorruptedError(forKey: .retries, in: container, debugDescription: "retries is 0 to 10")
+            }
+            self.fallbacks.retries = retries
+        }
         self.timeouts = try container.decodeIfPresent(RouteTimeouts.self, forKey: .timeouts) ?? .init()
-        self.cache = try container.decodeIfPresent(RouteCachePolicy.self, forKey: .cache) ?? .init()
+        // Accepted only once the response cache runs; until then a setting would be a silent no-op.
+        guard !container.contains(.cache) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .cache, in: container, debugDescription: "the response cache is not available yet; remove 'cache'"
+            )
+        }
+        self.cache = .init()
         self.caps = try container.decodeIfPresent(RouteCaps.self, forKey: .caps) ?? .init()
     }
 }

@@ -60,6 +60,9 @@ final class ConnectionLoop: @unchecked Sendable {
     let inbox = Mutex(Inbox())
     let wakePipe = WakePipe()
     let commandTimeout: UInt64
+    /// Calls handed to the connection so far (each is written to the socket in the same
+    /// pass): lets a test know a call left before it pauses or cancels anything.
+    let sentCalls = Atomic<Int>(0)
 
     // MARK: Loop-confined
 
@@ -263,6 +266,7 @@ final class ConnectionLoop: @unchecked Sendable {
             }
             // Recorded first so that a failure below fails it with the rest.
             self.inFlight.append(request)
+            self.sentCalls.add(1, ordering: .relaxed)
             self.outputPending = true
             for command in request.commands {
                 let appended = command.withArgv(scratch: &self.argvScratch) { argc, argv, lengths in

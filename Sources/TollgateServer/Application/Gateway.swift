@@ -17,6 +17,9 @@ public final class Gateway: Sendable {
     let embedder: LocalEmbedderSlot
     let modelCatalog: ModelCatalog
     let routing: RoutingTable
+    /// Per-deployment circuit breakers the fallback chain consults and feeds.
+    let breakers: CircuitBreakers
+    let fallbackMetrics: FallbackMetrics
     let costs: CostControl
     /// The shared store of limits and budgets, when `stores.redis_url` is set.
     let redis: RedisClient?
@@ -74,6 +77,15 @@ public final class Gateway: Sendable {
         )
         self.upstream = upstream
         self.metrics = GatewayMetrics()
+        let fallbackMetrics = FallbackMetrics()
+        self.fallbackMetrics = fallbackMetrics
+        self.breakers = CircuitBreakers(policy: config.circuitBreaker, onTransition: { deployment, state in
+            fallbackMetrics.circuit(deployment, became: state)
+            let metadata: Logger.Metadata = ["deployment": "\(deployment)", "circuit": "\(state.rawValue)"]
+            if state == .open { logger.warning("circuit opened: requests skip this deployment", metadata: metadata) } else {
+                logger.notice("circuit state changed", metadata: metadata)
+            }
+        })
         self.logger = logger
         self.embedder = LocalEmbedderSlot(config: config.embeddings, logger: logger)
         self.modelCatalog = ModelCatalog()

@@ -84,22 +84,32 @@ struct EmbeddingsController {
             ),
             route: Self.route, model: resolved.metricLabel, start: start
         )
-        let exchange = UpstreamExchange(gateway: self.gateway, provider: provider, model: resolved, logger: context.logger)
-        do {
+        let exchange = UpstreamExchange(caller: self.gateway.upstreamCaller, provider: provider, model: resolved, logger: context.logger)
+        do throws(GatewayError) {
             let ticket = try await costs.admit(
                 requestID: context.requestID, scopes: scopes, price: try costs.price(for: resolved.model),
                 inputTokens: Self.estimateTokens(embeddings.input, counter: self.gateway.tokenizers?.counter(forModel: resolved.model)),
                 maxOutputTokens: 0, logger: context.logger
             )
             observation.admitted(ticket)
-            let upstream = try await exchange.send(.embeddings, body: upstreamBody)
+            let upstream: UpstreamResponse
+            do throws(AttemptFailure) {
+                upstream = try await exchange.send(.embeddings, body: upstreamBody)
+            } catch {
+                throw error.error
+            }
             observation.upstreamResponded(status: upstream.status)
             guard (200..<300).contains(upstream.status) else {
-                let error = await exchange.mapErrorResponse(upstream)
+                let error = await exchange.failure(answer: upstream).error
                 observation.finish(failing: error)
                 return error.response(format: .openAI)
             }
-            let answer = try await exchange.collect(upstream)
+            let answer: ByteBuffer
+            do throws(AttemptFailure) {
+                answer = try await exchange.collect(upstream)
+            } catch {
+                throw error.error
+            }
             observation.record(usage: TokenUsage.fromOpenAIBody(answer))
             var headers: HTTPFields = [
                 .contentType: upstream.header("content-type") ?? "application/json",

@@ -5,9 +5,11 @@ import NIOCore
 import TollgateCore
 import TollgateUpstream
 
-/// The steps every proxied chat request takes, whichever format it came in: model and key
-/// checks, routing, cost controls (scopes, admission, pricing from usage), the upstream call
-/// planned by `UpstreamPlan`, and the answer or stream in the client's own format.
+/// The stages every proxied chat request passes, whichever format it came in, in order:
+/// route (`RouteSelection`), admit the whole chain (`ChainAdmission`), walk the chain
+/// (`AttemptLoop`: retries, other deployments, fallback models), and answer in the client's
+/// own format (`ChainAnswer`: the attempt's answer or stream, a template, or the last error).
+/// `RequestObservation` accounts for the request from the moment it is routed.
 struct ProxyPipeline {
     let gateway: Gateway
 
@@ -15,173 +17,71 @@ struct ProxyPipeline {
         _ ingress: IngressRequest, key: GatewayKey, headers requestHeaders: HTTPFields, context: GatewayRequestContext,
         start: ContinuousClock.Instant
     ) async throws -> Response {
-        let rules = self.gateway.routing.rules
-        let requestedModel = ingress.model
-        guard rules.isAlias(requestedModel) || self.gateway.providers.resolve(model: requestedModel)?.kind == .chat else {
-            throw GatewayError.modelNotFound(requestedModel)
-        }
-        // The key must allow what the app asked for; the models the ops' rules pick for an
-        // alias or a downgrade are the operator's decision.
-        guard key.allows(model: requestedModel) else { throw GatewayError.modelNotAllowed(requestedModel) }
-        let user = ingress.user
-        let tags: RoutingTags
-        do {
-            tags = try RoutingTags.parse(headerValues: requestHeaders[values: .tollgateTag])
-        } catch {
-            throw GatewayError.invalidRequest("Invalid X-Tollgate-Tag header: \(error.reason)")
-        }
-        let costs = self.gateway.costs
-        let scopes = costs.scopes(key: key, user: user ?? key.user)
-        let budgetDays = costs.budgetDays(for: scopes)
-        // Looked up only when a rule reads it.
-        let budgetUsed = rules.readsBudgetUsedPercent ? costs.budgetUsedPercent(scopes, days: budgetDays) : nil
-        let features = RequestFeatures(
-            request: ingress.routingView, key: key, endUser: user, tags: tags, timeZone: self.gateway.timeZone,
-            budgetUsedPercent: budgetUsed, tokenizers: self.gateway.tokenizers
-        )
-        let decision = rules.evaluate(features)
-        let target = try self.gateway.target(for: decision)
-        let resolved = target.resolved
-        let provider = target.provider
-        // From here on the observation accounts for the request however it ends.
+        let gateway = self.gateway
+        let rules = gateway.routing.rules
+        let routed = try RouteSelection(
+            rules: rules, providers: gateway.providers, costs: gateway.costs, tokenizers: gateway.tokenizers, timeZone: gateway.timeZone
+        ).route(ingress, key: key, headers: requestHeaders)
+        let decision = routed.decision
+        let targets = gateway.attemptTargets
+        let firstTarget = gateway.providers.resolve(model: decision.model)
         let observation = RequestObservation(
-            metrics: self.gateway.metrics, costs: costs, ledger: self.gateway.ledger,
+            metrics: gateway.metrics, costs: gateway.costs, ledger: gateway.ledger,
             context: LedgerContext(
-                requestID: context.requestID, key: key, user: user ?? key.user, requestedModel: requestedModel,
-                servedModel: resolved.model, provider: provider.name, stream: ingress.isStreaming,
-                promptText: self.gateway.config.ledger.storeText
+                requestID: context.requestID, key: key, user: routed.user ?? key.user, requestedModel: ingress.model,
+                servedModel: decision.model, provider: decision.deployments?.deployments.first?.provider ?? firstTarget?.providerName ?? "",
+                stream: ingress.isStreaming,
+                promptText: gateway.config.ledger.storeText
                     ? String(decoding: ingress.body.readableBytesView.prefix(LedgerContext.textLimit), as: UTF8.self) : nil
             ),
-            route: decision.route, model: resolved.metricLabel, start: start, onFinish: target.release
+            route: decision.route, model: firstTarget?.metricLabel ?? decision.model, start: start
         )
-
         var logger = context.logger
         logger[metadataKey: "route"] = .string(decision.route)
-        logger[metadataKey: "model"] = .string(resolved.model)
+        logger[metadataKey: "model"] = .string(decision.model)
         logger[metadataKey: "key"] = .string(key.id)
-        if let user { logger[metadataKey: "user"] = .string(user) }
+        if let user = routed.user { logger[metadataKey: "user"] = .string(user) }
 
-        let plan: UpstreamPlan
+        let answer = ChainAnswer(
+            ingress: ingress, route: decision.route, requestID: context.requestID, observation: observation,
+            metrics: gateway.metrics, fallbackMetrics: gateway.fallbackMetrics, logger: logger
+        )
+        var planner = FallbackPlanner(decision: decision)
+        let admission = ChainAdmission(costs: gateway.costs, targets: targets, defaultMaxTokens: gateway.config.translation.defaultMaxTokens)
+        let caps = admission.caps(for: routed, ingress: ingress)
         let ticket: CostTicket
         do {
-            // A budget reserves `default_output_reservation` for a request without max_tokens;
-            // the provider must not then write more than was reserved.
-            var caps = decision.caps
-            if caps.maxTokens == nil, ingress.routingView.outputTokenLimit == nil, scopes.contains(where: { $0.limits.dailyBudget != nil }) {
-                caps.maxTokens = costs.limits.defaultOutputReservation
-            }
-            plan = try UpstreamPlan.make(
-                for: ingress, resolved: resolved, provider: provider, caps: caps,
-                translation: self.gateway.config.translation, logger: logger
-            )
-            let price = try costs.price(for: resolved.model)
-            ticket = try await costs.admit(
-                requestID: context.requestID, scopes: scopes, budgetDays: budgetDays, price: price, inputTokens: features.promptTokens,
-                maxOutputTokens: plan.maxOutputTokens, logger: logger
-            )
+            ticket = try await admission.admit(routed, planner: planner, caps: caps, ingress: ingress, requestID: context.requestID, logger: logger)
             observation.admitted(ticket)
         } catch {
-            observation.finish(failing: error)
-            // A refusal is still an answer about this route and model, and it cost nothing.
-            var refusal = error
-            var headers = HTTPFields()
-            headers[.tollgateRoute] = decision.route
-            headers[.tollgateModel] = resolved.model
-            headers[.tollgateCache] = "miss"
-            headers[.tollgateFallback] = "none"
-            headers[.tollgateCostUSD] = USD.zero.description
-            refusal.headers += headers.map { ($0.name.canonicalName, $0.value) }
-            throw refusal
+            return answer.refusal(error, model: decision.model)
         }
 
-        let exchange = UpstreamExchange(
-            gateway: self.gateway, provider: provider, model: resolved, logger: logger, routeTimeouts: decision.timeouts
+        let loop = AttemptLoop(
+            targets: targets, caller: gateway.upstreamCaller, translation: gateway.config.translation, metrics: gateway.fallbackMetrics,
+            price: { [costs = gateway.costs] in costs.prices.price(for: $0) }
         )
-        let upstream: UpstreamResponse
-        do {
-            upstream = try await exchange.send(plan.endpoint, body: plan.body, extraHeaders: plan.extraHeaders)
-        } catch {
-            observation.finish(failing: error)
-            throw error
-        }
-        observation.upstreamResponded(status: upstream.status)
-        var headers = Self.responseHeaders(route: decision.route, resolved: resolved, upstream: upstream)
-        ticket.addRateLimitHeaders(to: &headers)
-
-        guard (200..<300).contains(upstream.status) else {
-            var error = await exchange.mapErrorResponse(upstream)
-            observation.finish(failing: error)
-            // The provider answered nothing billable: the cost is zero, and says so.
-            headers[.tollgateCostUSD] = observation.cost.description
-            error.headers += headers.map { ($0.name.canonicalName, $0.value) }
-            return error.response(format: ingress.format, requestID: context.requestID)
-        }
-        guard ingress.isStreaming else {
-            let answer: TranslatedResponse
-            do {
-                answer = try plan.clientAnswer(try await exchange.collect(upstream))
-            } catch {
-                observation.finish(failing: error)
-                throw error
-            }
-            observation.record(usage: answer.usage)
-            observation.recordResponse(answer.body)
-            headers.append(HTTPField(name: .tollgateCostUSD, value: observation.cost.description))
-            headers[.contentType] = plan.isPassthrough ? upstream.header("content-type") ?? "application/json" : "application/json"
-            observation.finish(status: upstream.status)
-            logger.info("request completed", metadata: ["status": "\(upstream.status)", "duration_ms": "\(observation.elapsed.milliseconds)"])
-            return Response(status: .init(code: upstream.status), headers: headers, body: .init(byteBuffer: answer.body))
-        }
-
-        headers[.contentType] = "text/event-stream; charset=utf-8"
-        headers[.cacheControl] = "no-cache"
-        // The cost of a stream is known only at its end: it follows as a trailer.
-        headers[.trailerFields] = HTTPField.Name.tollgateCostUSD.canonicalName
-        let relay = StreamRelayParts(
-            upstream: upstream, exchange: exchange, observation: observation, metrics: self.gateway.metrics,
-            providerName: provider.name, modelLabel: resolved.metricLabel, logger: logger
+        let total = decision.timeouts.total ?? gateway.config.providers.values.map(\.timeouts.total).max() ?? .seconds(600)
+        let outcome = await loop.run(
+            AttemptLoop.Request(
+                ingress: ingress, route: decision.route, timeouts: decision.timeouts, caps: caps, deadline: start.advanced(by: total),
+                promptTokens: routed.features.promptTokens, observation: observation, logger: logger
+            ),
+            planner: &planner
         )
-        let body: ResponseBody = switch plan.answer {
-        case .openAIPassthrough(let clientWantsUsage): relay.body(OpenAIStreamPassthrough(clientWantsUsage: clientWantsUsage))
-        case .anthropicPassthrough: relay.body(AnthropicStreamPassthrough())
-        case .anthropicToOpenAI(let includeUsage, let jsonResponseTool):
-            relay.body(AnthropicToOpenAIStream(
-                model: plan.reportedModel, includeUsage: includeUsage, jsonResponseTool: jsonResponseTool, provider: provider.name
-            ))
-        case .openAIToAnthropic: relay.body(OpenAIToAnthropicStream(model: plan.reportedModel, provider: provider.name))
+        switch outcome {
+        case .answer(let attemptAnswer, let served):
+            return answer.respond(attemptAnswer, served: served, ticket: ticket)
+        case .template(let name, let last):
+            let context = TemplateContext(
+                model: ingress.model, route: decision.route, requestID: context.requestID,
+                retryAfterSeconds: last?.retryAfter.map { Int(($0 / .seconds(1)).rounded(.up)) },
+                lastUserMessage: ingress.routingView.messages.last(where: { $0.role == .user })?.content?.text,
+                reason: last?.error.message
+            )
+            return answer.template(rules.templates.render(name, context: context) ?? "", ticket: ticket)
+        case .failed(let failure):
+            return answer.failure(failure, ticket: ticket)
         }
-        return Response(status: .ok, headers: headers, body: body)
-    }
-
-    /// Appended, not set: these names are not there yet, and setting searches the fields.
-    static func responseHeaders(route: String, resolved: ResolvedModel, upstream: UpstreamResponse) -> HTTPFields {
-        var headers = HTTPFields()
-        headers.reserveCapacity(16)
-        headers.append(HTTPField(name: .tollgateRoute, value: route))
-        headers.append(HTTPField(name: .tollgateModel, value: resolved.model))
-        headers.append(HTTPField(name: .tollgateCache, value: "miss"))
-        headers.append(HTTPField(name: .tollgateFallback, value: "none"))
-        if let upstreamID = upstream.header("x-request-id") ?? upstream.header("request-id") {
-            headers.append(HTTPField(name: .upstreamRequestID, value: upstreamID))
-        }
-        return headers
-    }
-}
-
-/// Everything a `StreamRelay` needs except its transcoder, which the plan picks.
-private struct StreamRelayParts {
-    let upstream: UpstreamResponse
-    let exchange: UpstreamExchange
-    let observation: RequestObservation
-    let metrics: GatewayMetrics
-    let providerName: String
-    let modelLabel: String
-    let logger: Logger
-
-    func body<Transcoder: ResponseStreamTranscoder>(_ transcoder: Transcoder) -> ResponseBody {
-        StreamRelay(
-            upstream: self.upstream, transcoder: transcoder, exchange: self.exchange, observation: self.observation,
-            metrics: self.metrics, providerName: self.providerName, modelLabel: self.modelLabel, logger: self.logger
-        ).body
     }
 }

@@ -12,6 +12,7 @@ struct LedgerContext: Sendable {
     var team: String?
     var user: String?
     var requestedModel: String
+    /// The model and provider that answered: the first target's until an attempt answers.
     var servedModel: String
     var provider: String
     var stream: Bool
@@ -54,6 +55,26 @@ final class RequestObservation: Sendable {
         var usageUnreliable = false
         /// What the client received (SSE events for streams), when `ledger.store_text` is on.
         var responseText: [UInt8]?
+        /// The attempt that is running or answered: its model, provider and price.
+        var served: Served?
+        /// What earlier failed attempts cost (a provider that answered and then broke bills it).
+        var spent = USD.zero
+        var attempts = 0
+        /// `model@provider: reason` of each failed attempt, `; ` between.
+        var attemptErrors: String?
+        var fallback = LedgerEntry.Fallback.none
+        /// The stream broke after content reached the client.
+        var truncated = false
+    }
+
+    /// The attempt whose answer the request gets: it decides the ledger's served model,
+    /// provider and price, the metric label, and which deployment's in-flight count to end.
+    struct Served: Sendable {
+        var model: String
+        var provider: String
+        var metricLabel: String
+        var price: ModelPrice
+        var release: (@Sendable () -> Void)?
     }
 
     private let metrics: GatewayMetrics
@@ -92,6 +113,64 @@ final class RequestObservation: Sendable {
         self.progress.withLock { $0.ticket = ticket }
     }
 
+    /// An attempt starts on `served`: until another does, it is the one that answers.
+    func attempting(_ served: Served) {
+        self.progress.withLock { progress in
+            progress.served = served
+            progress.attempts += 1
+            progress.answered = false
+            progress.upstreamLatency = nil
+        }
+    }
+
+    /// The running attempt failed; `charge` is what the provider may have billed for it.
+    func attemptFailed(_ failure: AttemptFailure, charge: USD) {
+        let release = self.progress.withLock { progress -> (@Sendable () -> Void)? in
+            let served = progress.served
+            progress.spent += charge
+            progress.answered = false
+            let line = "\(served?.model ?? "?")@\(served?.provider ?? "?"): \(failure.label)"
+            progress.attemptErrors = progress.attemptErrors.map { $0 + "; " + line } ?? line
+            progress.served?.release = nil
+            return served?.release
+        }
+        release?()
+    }
+
+    /// The step of the chain that answers (`X-Tollgate-Fallback`).
+    func answered(by step: LedgerEntry.Fallback) {
+        self.progress.withLock { $0.fallback = step }
+    }
+
+    /// A template answers: no provider, no cost.
+    func answeredByTemplate() {
+        self.progress.withLock { progress in
+            progress.fallback = .template
+            progress.served = Served(model: self.ledgerContext?.requestedModel ?? "template", provider: "template", metricLabel: "template", price: .free)
+            progress.usage = nil
+            progress.answered = false
+        }
+    }
+
+    /// The stream broke after the client got content from it.
+    func truncated() {
+        self.progress.withLock { $0.truncated = true }
+    }
+
+    /// The model of the attempt that ran last, if any.
+    var servedModel: String? {
+        self.progress.withLock { $0.served?.model }
+    }
+
+    /// What failed attempts have cost so far, and the reservation every attempt must stay
+    /// within (nil when no daily budget applies to the request).
+    var budgetLeft: (spent: USD, reserved: USD?) {
+        self.progress.withLock { progress in
+            let budgeted = progress.ticket?.claim.scopes.contains { $0.limits.dailyBudget != nil } ?? false
+            return (progress.spent, budgeted ? progress.ticket?.claim.reservation : nil)
+        }
+    }
+
     /// The provider's status line arrived.
     func upstreamResponded(status: Int) {
         let elapsed = self.elapsed
@@ -122,9 +201,21 @@ final class RequestObservation: Sendable {
 
     /// What the request costs given what is known now (the whole cost once usage arrived).
     var cost: USD {
-        self.progress.withLock { progress in
-            progress.ticket?.cost(of: progress.usage, answered: progress.answered) ?? .zero
+        self.progress.withLock { Self.cost(of: $0) }
+    }
+
+    /// Failed attempts' charges, plus the answering attempt's usage at its model's price (a
+    /// provider answer without usage is charged what the reservation still covers).
+    private static func cost(of progress: Progress) -> USD {
+        guard let ticket = progress.ticket else { return .zero }
+        let price = progress.served?.price ?? ticket.price
+        let answer: USD
+        if let usage = progress.usage {
+            answer = price.cost(of: usage)
+        } else {
+            answer = progress.answered ? max(.zero, ticket.claim.reservation - progress.spent) : .zero
         }
+        return progress.spent + answer
     }
 
     /// Whether the ledger keeps this request's text (`ledger.store_text`).
@@ -158,9 +249,10 @@ final class RequestObservation: Sendable {
         let elapsed = self.elapsed
         self.inFlight.decrement()
         self.onFinish?()
-        self.metrics.recordRequest(route: self.route, model: self.model, status: status, duration: elapsed)
         let progress = self.progress.withLock { $0 }
-        let cost = progress.ticket?.cost(of: progress.usage, answered: progress.answered) ?? .zero
+        progress.served?.release?()
+        self.metrics.recordRequest(route: self.route, model: progress.served?.metricLabel ?? self.model, status: status, duration: elapsed)
+        let cost = Self.cost(of: progress)
         if let ticket = progress.ticket, let costs = self.costs {
             costs.settle(ticket, usage: progress.usage, cost: cost)
         }
@@ -181,9 +273,11 @@ final class RequestObservation: Sendable {
         LedgerEntry(
             timeMs: Int64(self.startTime.timeIntervalSince1970 * 1000), requestID: context.requestID, keyID: context.keyID,
             team: context.team, user: context.user, route: self.route, requestedModel: context.requestedModel,
-            servedModel: context.servedModel, provider: context.provider, inputTokens: progress.usage?.inputTokens ?? 0,
+            servedModel: progress.served?.model ?? context.servedModel, provider: progress.served?.provider ?? context.provider,
+            inputTokens: progress.usage?.inputTokens ?? 0,
             cachedInputTokens: progress.usage?.cachedInputTokens ?? 0, outputTokens: progress.usage?.outputTokens ?? 0,
-            costNanodollars: cost.nanos, httpStatus: status,
+            costNanodollars: cost.nanos, fallback: progress.fallback, attempts: progress.attempts, attemptErrors: progress.attemptErrors,
+            truncated: progress.truncated, httpStatus: status,
             errorCode: status >= 400 ? (progress.errorCode ?? (status == 499 ? "client_closed_request" : nil)) : nil,
             stream: context.stream, latencyMs: Int(elapsed.milliseconds),
             upstreamLatencyMs: progress.upstreamLatency.map { Int($0.milliseconds) },

@@ -5,92 +5,106 @@ import NIOCore
 import TollgateCore
 import TollgateUpstream
 
-/// Relays a provider's event stream to the client through a transcoder (a pass-through or
-/// a translator), event by event as bytes arrive, and prices the request from the usage
-/// the transcoder read. The cost follows the stream as the `X-Tollgate-Cost-USD` trailer.
-struct StreamRelay<Transcoder: ResponseStreamTranscoder> {
-    let upstream: UpstreamResponse
-    let transcoder: Transcoder
-    let exchange: UpstreamExchange
+/// Relays a stream to the client: a provider's stream past its first content (what the
+/// attempt held back goes first, then event by event as bytes arrive, through the plan's
+/// transcoder), or events the gateway wrote itself (a template). Prices the request from the
+/// usage the transcoder read; the cost follows the stream as the `X-Tollgate-Cost-USD` trailer.
+///
+/// Once content has reached the client the stream never falls back: a failure becomes an
+/// error event in the client's format, never a silent end or another model's words.
+struct StreamRelay {
+    enum Source: Sendable {
+        case provider(StartedStream, scrubber: SecretScrubber?)
+        case synthetic(ByteBuffer)
+    }
+
+    let source: Source
     let observation: RequestObservation
     let metrics: GatewayMetrics
     let providerName: String
     let modelLabel: String
     let logger: Logger
 
-    /// Transcoders throw only `GatewayError`; typed throws are lost inside the body closure.
-    static func gatewayError(_ error: any Error) -> GatewayError {
-        (error as? GatewayError) ?? .upstreamInvalidStream("\(error)")
-    }
-
     var body: ResponseBody {
         ResponseBody { writer in
-            var transcoder = self.transcoder
             var status = 200
-            var output = ByteBuffer()
-            output.reserveCapacity(4096)
             defer {
                 self.observation.finish(status: status)
                 self.logger.info("stream completed", metadata: ["status": "\(status)", "duration_ms": "\(self.observation.elapsed.milliseconds)"])
             }
-            var first = true
-            var failure: GatewayError?
-            let keepsText = self.observation.keepsText
-            // Whole events only reach `output`, so a key cannot straddle two checks.
-            let scrubber = self.exchange.scrubber
-            do {
-                for try await var chunk in self.upstream.body {
-                    if first {
-                        first = false
-                        self.observation.firstByte()
-                        self.metrics.recordTimeToFirstByte(provider: self.providerName, model: self.modelLabel, duration: self.observation.elapsed)
-                    }
+            switch self.source {
+            case .synthetic(let events):
+                self.observation.firstByte()
+                if self.observation.keepsText { self.observation.recordResponse(events) }
+                try await writer.write(events)
+            case .provider(let stream, let scrubber):
+                status = try await self.relay(stream, scrubber: scrubber, to: &writer)
+            }
+            try await writer.finish([.tollgateCostUSD: self.observation.cost.description])
+        }
+    }
+
+    /// Relays a provider stream; returns the status the ledger records.
+    private func relay(_ stream: StartedStream, scrubber: SecretScrubber?, to writer: inout any ResponseBodyWriter) async throws -> Int {
+        var transcoder = stream.transcoder
+        var iterator = stream.iterator
+        var output = stream.pending
+        output.reserveCapacity(4096)
+        let keepsText = self.observation.keepsText
+        self.observation.firstByte()
+        self.metrics.recordTimeToFirstByte(provider: self.providerName, model: self.modelLabel, duration: self.observation.elapsed)
+        var failure: GatewayError?
+        // Whole events only reach `output`, so a key cannot straddle two checks.
+        func send(_ output: inout ByteBuffer) async throws {
+            guard output.readableBytes > 0 else { return }
+            if let scrubbed = scrubber?.scrub(output) { output = scrubbed }
+            if keepsText { self.observation.recordResponse(output) }
+            try await writer.write(output)
+            output.clear()
+        }
+        do {
+            try await send(&output)
+            if !stream.ended {
+                while var chunk = try await iterator.next() {
                     do {
                         try transcoder.consume(&chunk, into: &output)
                     } catch {
-                        failure = Self.gatewayError(error)
+                        failure = error
                         break
                     }
-                    if output.readableBytes > 0 {
-                        if let scrubbed = scrubber?.scrub(output) { output = scrubbed }
-                        if keepsText { self.observation.recordResponse(output) }
-                        try await writer.write(output)
-                        output.clear()
-                    }
+                    try await send(&output)
                 }
                 if failure == nil {
                     do {
                         try transcoder.finish(into: &output)
                     } catch {
-                        failure = Self.gatewayError(error)
+                        failure = error
                     }
                 }
-            } catch let error as UpstreamError {
-                failure = self.exchange.map(error)
-                self.logger.warning("upstream stream failed", metadata: ["error": "\(error)"])
-            } catch {
-                // The client left: the provider billed what it generated until the transfer was
-                // cancelled, which the usage seen so far may not cover. Budgets take the worst case.
-                status = 499
-                self.observation.chargeReservation()
-                throw error
             }
-            if let failure {
-                // Headers are gone already: report the failure the way the client's format does mid-stream.
-                status = failure.status
-                self.observation.failed(failure)
-                // A broken stream's usage report is missing or partial (Anthropic's first
-                // event says one output token): charge the reservation, never less.
-                self.observation.chargeReservation()
-                transcoder.fail(failure, into: &output)
-            }
-            if output.readableBytes > 0 {
-                if let scrubbed = scrubber?.scrub(output) { output = scrubbed }
-                if keepsText { self.observation.recordResponse(output) }
-                try await writer.write(output)
-            }
-            if failure == nil { self.observation.record(usage: transcoder.usage) }
-            try await writer.finish([.tollgateCostUSD: self.observation.cost.description])
+        } catch let error as UpstreamError {
+            failure = UpstreamExchange.streamFailure(error, provider: self.providerName)
+            self.logger.warning("upstream stream failed", metadata: ["error": "\(error)"])
+        } catch {
+            // The client left: the provider billed what it generated until the transfer was
+            // cancelled, which the usage seen so far may not cover. Budgets take the worst case.
+            self.observation.chargeReservation()
+            throw error
         }
+        guard let failure else {
+            try await send(&output)
+            self.observation.record(usage: transcoder.usage)
+            return 200
+        }
+        // The client has content already: report the failure the way its format does
+        // mid-stream, and mark the answer truncated.
+        self.observation.failed(failure)
+        self.observation.truncated()
+        // A broken stream's usage report is missing or partial (Anthropic's first event says
+        // one output token): charge the reservation, never less.
+        self.observation.chargeReservation()
+        transcoder.fail(failure, into: &output)
+        try await send(&output)
+        return failure.status
     }
 }

@@ -4,19 +4,44 @@ import NIOCore
 import TollgateCore
 import TollgateUpstream
 
+/// What calling a provider needs from the gateway: the HTTP client, the prebuilt provider
+/// headers (credentials) and the metrics the calls are timed in.
+struct UpstreamCaller: Sendable {
+    let client: UpstreamClient
+    let metrics: GatewayMetrics
+    let providerHeaders: @Sendable (Provider, _ hasBody: Bool) -> [(name: String, value: String)]
+}
+
 /// One call to a provider on behalf of a client request: builds the upstream request with the
 /// provider's credential, times it, and turns transport failures and provider error bodies
-/// into `GatewayError`s that never carry the provider's key or account details.
+/// into typed `AttemptFailure`s whose errors never carry the provider's key or account details.
 struct UpstreamExchange {
-    let gateway: Gateway
+    let caller: UpstreamCaller
     let provider: Provider
     let model: ResolvedModel
     let logger: Logger
     /// The matched route's timeouts; unset ones fall back to the provider's.
     var routeTimeouts = RouteTimeouts()
+    /// The longest this call may take: what is left of the route's total deadline.
+    var remaining: Duration?
 
     /// Largest provider answer the gateway holds in memory for a non-streamed response.
     static let maxCollectedBytes = 64 << 20
+
+    /// The first-byte timeout in force: the route's, else the provider's (nil: none).
+    var firstByteTimeout: Duration? { self.routeTimeouts.firstByte ?? self.provider.config.timeouts.firstByte }
+
+    /// The timeouts of this call.
+    var timeouts: UpstreamTimeouts {
+        var total = self.routeTimeouts.total ?? self.provider.config.timeouts.total
+        if let remaining { total = min(total, max(remaining, .milliseconds(1))) }
+        return UpstreamTimeouts(
+            connect: self.provider.config.timeouts.connect,
+            total: total,
+            idle: self.routeTimeouts.idle ?? self.provider.config.timeouts.idle,
+            firstByte: self.firstByteTimeout
+        )
+    }
 
     /// Sends `body` to the provider's `endpoint` (for the upstream model: an Azure deployment)
     /// and returns once the provider's status and headers arrived. `extraHeaders` are
@@ -24,120 +49,129 @@ struct UpstreamExchange {
     func send(
         _ endpoint: ProviderEndpoint, body: ByteBuffer?, method: String = "POST",
         extraHeaders: [(name: String, value: String)] = []
-    ) async throws(GatewayError) -> UpstreamResponse {
+    ) async throws(AttemptFailure) -> UpstreamResponse {
         guard let url = self.provider.config.url(for: endpoint, model: self.model.upstreamModel) else {
-            throw GatewayError.invalidRequest(
+            throw AttemptFailure(.unavailable, error: GatewayError.invalidRequest(
                 "The model '\(self.model.model)' is served by the \(self.provider.config.kind.rawValue) provider '\(self.provider.name)', which has no \(endpoint) endpoint.",
                 param: "model"
-            )
+            ))
         }
-        var headers = self.gateway.upstreamHeaders(for: self.provider, hasBody: body != nil)
+        var headers = self.caller.providerHeaders(self.provider, body != nil)
         if !extraHeaders.isEmpty { headers += extraHeaders }
-        let request = UpstreamRequest(
-            method: method,
-            url: url,
-            headers: headers,
-            body: body,
-            timeouts: UpstreamTimeouts(
-                connect: self.provider.config.timeouts.connect,
-                total: self.routeTimeouts.total ?? self.provider.config.timeouts.total,
-                // The client's idle timer also bounds the wait for the first byte.
-                idle: self.routeTimeouts.idle ?? self.routeTimeouts.firstByte ?? self.provider.config.timeouts.idle
-            )
-        )
+        let request = UpstreamRequest(method: method, url: url, headers: headers, body: body, timeouts: self.timeouts)
         let start = ContinuousClock.now
         do {
-            let response = try await self.gateway.upstream.execute(request)
-            self.gateway.metrics.recordUpstreamLatency(
+            let response = try await self.caller.client.execute(request)
+            self.caller.metrics.recordUpstreamLatency(
                 provider: self.provider.name, model: self.model.metricLabel, duration: ContinuousClock.now - start
             )
             return response
         } catch let error as UpstreamError {
             self.logger.warning("upstream request failed", metadata: ["provider": "\(self.provider.name)", "error": "\(error)"])
-            throw self.map(error)
+            throw self.failure(error)
         } catch {
-            throw GatewayError(status: 499, type: "client_closed_request", message: "The client closed the request.")
+            throw Self.clientLeft
         }
     }
 
     /// Reads a whole (non-streamed) provider answer.
-    func collect(_ response: UpstreamResponse) async throws(GatewayError) -> ByteBuffer {
+    func collect(_ response: UpstreamResponse) async throws(AttemptFailure) -> ByteBuffer {
         do {
             return try await response.collectBody(upTo: Self.maxCollectedBytes)
         } catch let error as UpstreamError {
-            throw self.map(error)
+            throw self.failure(error)
         } catch {
-            throw GatewayError(status: 499, type: "client_closed_request", message: "The client closed the request.")
+            throw Self.clientLeft
         }
     }
 
-    /// A transport failure as the client should see it.
-    func map(_ error: UpstreamError) -> GatewayError {
-        switch error {
-        case .connectFailed: return .upstreamUnreachable(provider: self.provider.name)
-        case .connectTimeout, .totalTimeout, .idleTimeout: return .upstreamTimeout(provider: self.provider.name)
-        case .connectionClosed: return .upstreamFailed(provider: self.provider.name, detail: "the connection closed before the answer was complete")
-        case .responseTooLarge: return .upstreamFailed(provider: self.provider.name, detail: "the answer was too large")
-        case .shutdown:
-            return GatewayError(status: 503, type: "service_unavailable", code: "shutting_down", message: "The gateway is shutting down. Retry the request.")
-        case .cancelled: return GatewayError(status: 499, type: "client_closed_request", message: "The client closed the request.")
-        default: return .upstreamFailed(provider: self.provider.name, detail: "transport error")
-        }
-    }
+    static let clientLeft = AttemptFailure(
+        .cancelled, error: GatewayError(status: 499, type: "client_closed_request", message: "The client closed the request.")
+    )
 
-    /// A provider's non-2xx answer, re-issued by the gateway. Client mistakes the provider
-    /// caught (400, 404, 422) keep their status and message; credential problems become 502
-    /// so the provider's account details never reach a client; 429 keeps Retry-After.
-    func mapErrorResponse(_ response: UpstreamResponse) async -> GatewayError {
-        let body = try? await response.collectBody(upTo: 1 << 20)
+    /// A transport failure, typed, with the error the client would see.
+    func failure(_ error: UpstreamError) -> AttemptFailure {
         let name = self.provider.name
-        let mapped: GatewayError
+        switch error {
+        case .connectFailed: return AttemptFailure(.connectFailed, error: .upstreamUnreachable(provider: name))
+        case .connectTimeout: return AttemptFailure(.connectTimeout, error: .upstreamTimeout(provider: name))
+        case .firstByteTimeout: return AttemptFailure(.firstByteTimeout, error: .upstreamTimeout(provider: name))
+        case .idleTimeout: return AttemptFailure(.idleTimeout, error: .upstreamTimeout(provider: name))
+        case .totalTimeout: return AttemptFailure(.totalTimeout, error: .upstreamTimeout(provider: name))
+        case .connectionClosed:
+            return AttemptFailure(.connectionClosed, error: .upstreamFailed(provider: name, detail: "the connection closed before the answer was complete"))
+        case .responseTooLarge: return AttemptFailure(.invalidAnswer, error: .upstreamFailed(provider: name, detail: "the answer was too large"))
+        case .shutdown:
+            return AttemptFailure(.cancelled, error: GatewayError(
+                status: 503, type: "service_unavailable", code: "shutting_down", message: "The gateway is shutting down. Retry the request."
+            ))
+        case .cancelled: return Self.clientLeft
+        default: return AttemptFailure(.connectionClosed, error: .upstreamFailed(provider: name, detail: "transport error"))
+        }
+    }
+
+    /// A transport failure in the middle of a relayed stream, as the client sees it.
+    static func streamFailure(_ error: UpstreamError, provider: String) -> GatewayError {
+        switch error {
+        case .idleTimeout, .totalTimeout, .firstByteTimeout: .upstreamTimeout(provider: provider)
+        case .shutdown: GatewayError(status: 503, type: "service_unavailable", code: "shutting_down", message: "The gateway is shutting down. Retry the request.")
+        default: .upstreamFailed(provider: provider, detail: "the connection closed before the answer was complete")
+        }
+    }
+
+    /// A provider's non-2xx answer, typed, with the error the gateway would re-issue. Client
+    /// mistakes the provider caught (400, 404, 422) keep their status and message; credential
+    /// problems become 502 so the provider's account details never reach a client; 429 keeps
+    /// Retry-After.
+    func failure(answer response: UpstreamResponse) async -> AttemptFailure {
+        let body = try? await response.collectBody(upTo: 1 << 20)
+        let mapped = self.clientError(status: response.status, body: body, headers: response.headers)
+        self.logger.warning(
+            "provider returned an error",
+            metadata: ["provider": "\(self.provider.name)", "upstream_status": "\(response.status)", "status": "\(mapped.status)"]
+        )
+        let retryAfter = response.header("retry-after").flatMap(Double.init).flatMap { $0 >= 0 && $0 < 86_400 ? Duration.seconds($0) : nil }
+        let text = mapped.message.lowercased()
+        let contextLength = mapped.code == "context_length_exceeded" || text.contains("prompt is too long")
+            || text.contains("maximum context length") || text.contains("context window")
+        return AttemptFailure(.status(response.status), error: mapped, retryAfter: retryAfter, contextLengthExceeded: contextLength)
+    }
+
+    private func clientError(status: Int, body: ByteBuffer?, headers: [(name: String, value: String)]) -> GatewayError {
+        let name = self.provider.name
         if self.provider.config.kind == .anthropic {
-            mapped = AnthropicProviderError.map(
-                status: response.status, body: body, headers: response.headers, provider: name, model: self.model.model,
-                redact: self.scrub
-            )
-            self.logger.warning(
-                "provider returned an error",
-                metadata: ["provider": "\(name)", "upstream_status": "\(response.status)", "status": "\(mapped.status)"]
-            )
-            return mapped
+            return AnthropicProviderError.map(status: status, body: body, headers: headers, provider: name, model: self.model.model, redact: self.scrub)
         }
         let providerError = body.flatMap(ProviderErrorBody.parse)
-        switch response.status {
+        switch status {
         case 401, 403:
-            mapped = GatewayError(
+            return GatewayError(
                 status: 502, type: "upstream_error", code: "upstream_auth_failed",
                 message: "The provider '\(name)' rejected the gateway's credentials. The gateway operator needs to check its API key."
             )
         case 429:
-            let retryAfter = response.header("retry-after")
-            mapped = GatewayError(
+            let retryAfter = headers.first { $0.name.lowercased() == "retry-after" }?.value
+            return GatewayError(
                 status: 429, type: "rate_limit_error", code: "rate_limit_exceeded",
                 message: "The provider '\(name)' is rate limiting requests for '\(self.model.model)'."
                     + (retryAfter.map { " Retry after \($0) seconds." } ?? " Retry shortly."),
                 headers: retryAfter.map { [("Retry-After", $0)] } ?? []
             )
         case 400, 404, 409, 413, 415, 422:
-            mapped = GatewayError(
-                status: response.status,
+            return GatewayError(
+                status: status,
                 type: providerError?.type ?? "invalid_request_error",
                 code: providerError?.code,
                 param: providerError?.param,
-                message: self.scrub(providerError?.message ?? "The provider '\(name)' rejected the request (status \(response.status)).")
+                message: self.scrub(providerError?.message ?? "The provider '\(name)' rejected the request (status \(status)).")
             )
         case 503, 529:
-            mapped = .providerUnavailable(provider: name, reason: "it is overloaded or down (status \(response.status))")
+            return .providerUnavailable(provider: name, reason: "it is overloaded or down (status \(status))")
         case 504:
-            mapped = .upstreamTimeout(provider: name)
+            return .upstreamTimeout(provider: name)
         default:
-            mapped = .upstreamFailed(provider: name, detail: "it answered with status \(response.status)")
+            return .upstreamFailed(provider: name, detail: "it answered with status \(status)")
         }
-        self.logger.warning(
-            "provider returned an error",
-            metadata: ["provider": "\(name)", "upstream_status": "\(response.status)", "status": "\(mapped.status)"]
-        )
-        return mapped
     }
 
     /// Removes the provider credential from text that came from the provider.
@@ -172,6 +206,11 @@ struct ProviderErrorBody {
 }
 
 extension Gateway {
+    /// What proxying to a provider needs.
+    var upstreamCaller: UpstreamCaller {
+        UpstreamCaller(client: self.upstream, metrics: self.metrics, providerHeaders: { [self] in self.upstreamHeaders(for: $0, hasBody: $1) })
+    }
+
     /// Headers for every upstream request to `provider` (built once at start-up).
     func upstreamHeaders(for provider: Provider, hasBody: Bool) -> [(name: String, value: String)] {
         if let headers = self.providerHeaders[provider.name] { return hasBody ? headers.withBody : headers.withoutBody }

@@ -50,12 +50,13 @@ public enum RoutingRulesLoader {
         environment: [String: String]
     ) throws(ConfigError) -> CompiledRoutingRules {
         let directory = config.routesDirectory
-        let rules: CompiledRoutingRules
+        var rules: CompiledRoutingRules
         if Self.ruleFiles(in: directory).isEmpty {
             rules = try CompiledRoutingRules.compile(sources: [("<built-in default route>", Self.builtInDefault)], environment: environment)
         } else {
             rules = try CompiledRoutingRules.load(directory: directory, environment: environment)
         }
+        rules.templates = try PromptTemplates.load(directory: config.promptsDirectory)
         let registry = ProviderRegistry(config: config, environment: environment)
         try rules.checkReferences(
             isKnownModel: { registry.resolve(model: $0) != nil },

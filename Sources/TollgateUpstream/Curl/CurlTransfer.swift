@@ -40,6 +40,8 @@ final class CurlTransfer: @unchecked Sendable {
     let idleNanoseconds: UInt64
     /// Absolute deadline (`NIODeadline` uptime nanoseconds), 0 for none.
     let totalDeadline: UInt64
+    /// Absolute deadline for the response head, 0 for none.
+    let firstByteDeadline: UInt64
     /// How often the loop needs to look at this transfer's timers.
     let timerGranularity: UInt64
 
@@ -69,12 +71,20 @@ final class CurlTransfer: @unchecked Sendable {
         self.shared = NIOLockedValueBox(Shared(body: BodyStreamState(highWatermark: highWatermark, lowWatermark: lowWatermark)))
         self.idleNanoseconds = max(1_000_000, timeouts.idle.clampedNanoseconds)
         var shortest = self.idleNanoseconds
+        let now = NIODeadline.now().uptimeNanoseconds
         if let total = timeouts.total {
             let nanoseconds = max(1_000_000, total.clampedNanoseconds)
-            self.totalDeadline = NIODeadline.now().uptimeNanoseconds + nanoseconds
+            self.totalDeadline = now + nanoseconds
             shortest = min(shortest, nanoseconds)
         } else {
             self.totalDeadline = 0
+        }
+        if let firstByte = timeouts.firstByte {
+            let nanoseconds = max(1_000_000, firstByte.clampedNanoseconds)
+            self.firstByteDeadline = now + nanoseconds
+            shortest = min(shortest, nanoseconds)
+        } else {
+            self.firstByteDeadline = 0
         }
         self.timerGranularity = min(max(shortest / 16, 2_000_000), 250_000_000)
     }
@@ -184,6 +194,11 @@ final class CurlTransfer: @unchecked Sendable {
         }
     }
 
+    /// Fails the transfer with `error` (the head's waiter or the body's reader gets it).
+    func abort(_ error: UpstreamError) {
+        _ = self.loop.submit(.cancel(self, error))
+    }
+
     /// The body value (if no iterator was made) or the iterator went away.
     func consumerDropped(iterator: Bool) {
         let cancelTransfer = self.shared.withLockedValue { shared -> Bool in
@@ -257,6 +272,9 @@ final class CurlTransfer: @unchecked Sendable {
     func expiredTimeout(now: UInt64) -> UpstreamError? {
         if self.totalDeadline != 0, now >= self.totalDeadline {
             return .totalTimeout
+        }
+        if self.firstByteDeadline != 0, !self.headComplete, now >= self.firstByteDeadline {
+            return .firstByteTimeout
         }
         if !self.curlPaused, now &- self.lastActivity >= self.idleNanoseconds, now > self.lastActivity {
             return .idleTimeout

@@ -192,8 +192,8 @@ import Testing
                 target: { deployments: [ { model: gpt-5, provider: openai }, { model: gpt-5, provider: azure, weight: 3, name: az } ], strategy: least_in_flight }
                 override_concrete_model: true
                 fallbacks: [gpt-4.1, gpt-5-mini, template: busy]
+                retries: 2
                 timeouts: { first_byte: 10s, idle: 500ms, total: 2m }
-                cache: { exact: true, semantic: false, threshold: 0.9 }
                 caps: { max_tokens: 1024 }
               - { name: default, default: true, target: passthrough }
             """)
@@ -201,14 +201,23 @@ import Testing
         #expect(d.model == "gpt-5")
         #expect(d.deployments?.deployments == [Deployment(model: "gpt-5", provider: "openai"), Deployment(model: "gpt-5", provider: "azure", weight: 3, name: "az")])
         #expect(d.deployments?.strategy == .leastInFlight)
-        #expect(d.fallbacks == FallbackChain(models: ["gpt-4.1", "gpt-5-mini"], template: "busy"))
+        #expect(d.fallbacks == FallbackChain(models: ["gpt-4.1", "gpt-5-mini"], template: "busy", retries: 2))
         #expect(d.timeouts == RouteTimeouts(firstByte: .seconds(10), idle: .milliseconds(500), total: .seconds(120)))
-        #expect(d.cache == RouteCachePolicy(exact: true, semantic: false, threshold: 0.9))
         #expect(d.caps.outputTokenLimit(requested: nil) == 1024)
         #expect(d.caps.outputTokenLimit(requested: 4000) == 1024)
         #expect(d.caps.outputTokenLimit(requested: 10) == 10)
         let passthrough = rules.evaluate(.init(model: "gpt-4o"))
         #expect(passthrough.route == "default" && passthrough.model == "gpt-4o" && !passthrough.modelChanged)
+    }
+
+    /// Until the response cache runs, a route's `cache:` would be a setting that does nothing.
+    @Test func cachePoliciesAreRefusedUntilTheCacheExists() {
+        #expect(throws: ConfigError.self) {
+            try compileRules("""
+                routes:
+                  - { name: default, default: true, target: passthrough, cache: { exact: true } }
+                """)
+        }
     }
 
     // MARK: - Complexity

@@ -26,7 +26,7 @@ import Testing
                 when: { feature: has_code, eq: true }
                 target: gpt-5
                 prio: 3
-            """ + "\n" + tail, line: 5, key: "routes[0].prio", reason: "unknown key 'prio' (allowed: name, description, priority, when, target, fallbacks, timeouts, cache, caps, default, override_concrete_model)"),
+            """ + "\n" + tail, line: 5, key: "routes[0].prio", reason: "unknown key 'prio' (allowed: name, description, priority, when, target, fallbacks, retries, timeouts, cache, caps, default, override_concrete_model)"),
         .init(label: "unknown feature", yaml: """
             routes:
               - name: a

@@ -7,7 +7,9 @@ import Testing
     let shippedModels = ["gpt-5.1", "gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4o", "gpt-4o-mini", "o3", "o4-mini"]
 
     init() throws {
-        self.rules = try CompiledRoutingRules.load(directory: repositoryRoot.appendingPathComponent("routes").path, environment: [:])
+        var rules = try CompiledRoutingRules.load(directory: repositoryRoot.appendingPathComponent("routes").path, environment: [:])
+        rules.templates = try PromptTemplates.load(directory: repositoryRoot.appendingPathComponent("prompts").path)
+        self.rules = rules
     }
 
     func features(model: String, messages: [ChatMessage]) -> RequestFeatures {
@@ -90,6 +92,18 @@ extension ShippedRoutesTests {
         try rules.checkReferences(isKnownModel: { registry.resolve(model: $0) != nil }, isKnownProvider: { config.providers[$0] != nil })
         #expect(throws: ConfigError.self) {
             try rules.checkReferences(isKnownModel: { $0 != "gpt-5" }, isKnownProvider: { _ in true })
+        }
+        // Every template a shipped route falls back to is shipped, and renders.
+        var withoutTemplates = rules
+        withoutTemplates.templates = PromptTemplates()
+        #expect(throws: ConfigError.self) { try withoutTemplates.checkTemplates() }
+        let busy = rules.templates.render("busy", context: TemplateContext(model: "auto", route: "auto-simple", requestID: "req-1", retryAfterSeconds: 20))
+        #expect(busy?.contains("req-1") == true && busy?.contains("20 seconds") == true)
+    }
+
+    @Test func aBrokenTemplateIsALoadErrorWithItsLine() {
+        #expect(throws: ConfigError(file: "prompts/bad.mustache", line: 2, reason: "invalid template: sectionCloseNameIncorrect")) {
+            _ = try PromptTemplates.parse("Hello\n{{#a}}x{{/b}}", file: "prompts/bad.mustache")
         }
     }
 }

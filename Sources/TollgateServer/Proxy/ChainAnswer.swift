@@ -1,0 +1,121 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import TollgateCore
+import TollgateUpstream
+
+/// The last stage of a chat request: the client's answer, in its own format, with the
+/// headers that say which route, model and fallback step produced it and what it cost.
+/// Only here does a typed failure become the client's error.
+struct ChainAnswer {
+    let ingress: IngressRequest
+    let route: String
+    let requestID: String
+    let observation: RequestObservation
+    let metrics: GatewayMetrics
+    let fallbackMetrics: FallbackMetrics
+    let logger: Logger
+
+    /// Limits or budgets refused the request before any attempt: it cost nothing.
+    func refusal(_ error: GatewayError, model: String) -> Response {
+        self.observation.finish(failing: error)
+        var error = error
+        error.headers += self.headers(model: model, step: .none).map { ($0.name.canonicalName, $0.value) }
+        error.headers.append((HTTPField.Name.tollgateCostUSD.canonicalName, USD.zero.description))
+        return error.response(format: self.ingress.format, requestID: self.requestID)
+    }
+
+    /// An attempt answered: the whole answer, or its stream.
+    func respond(_ answer: AttemptAnswer, served: AttemptLoop.Served, ticket: CostTicket) -> Response {
+        self.observation.answered(by: served.step)
+        self.fallbackMetrics.answered(route: self.route, step: served.step)
+        var headers = self.headers(model: served.target.resolved.model, step: served.step)
+        ticket.addRateLimitHeaders(to: &headers)
+        switch answer {
+        case .whole(let translated, let upstream):
+            if let upstreamID = upstream.header("x-request-id") ?? upstream.header("request-id") {
+                headers.append(HTTPField(name: .upstreamRequestID, value: upstreamID))
+            }
+            self.observation.record(usage: translated.usage)
+            self.observation.recordResponse(translated.body)
+            headers.append(HTTPField(name: .tollgateCostUSD, value: self.observation.cost.description))
+            headers[.contentType] = served.plan.isPassthrough ? upstream.header("content-type") ?? "application/json" : "application/json"
+            self.observation.finish(status: upstream.status)
+            self.logger.info("request completed", metadata: ["status": "\(upstream.status)", "duration_ms": "\(self.observation.elapsed.milliseconds)"])
+            return Response(status: .init(code: upstream.status), headers: headers, body: .init(byteBuffer: translated.body))
+        case .stream(let stream):
+            if let upstreamID = stream.upstream.header("x-request-id") ?? stream.upstream.header("request-id") {
+                headers.append(HTTPField(name: .upstreamRequestID, value: upstreamID))
+            }
+            let relay = StreamRelay(
+                source: .provider(stream, scrubber: served.scrubber), observation: self.observation, metrics: self.metrics,
+                providerName: served.target.provider.name, modelLabel: served.target.resolved.metricLabel, logger: self.logger
+            )
+            return self.streamResponse(headers: headers, body: relay.body)
+        }
+    }
+
+    /// The chain ran out and the route names a template: an ordinary answer, cost 0.
+    func template(_ text: String, ticket: CostTicket) -> Response {
+        self.observation.answeredByTemplate()
+        self.fallbackMetrics.answered(route: self.route, step: .template)
+        var headers = self.headers(model: self.ingress.model, step: .template)
+        ticket.addRateLimitHeaders(to: &headers)
+        let synthetic = SyntheticAnswer(text: text, model: self.ingress.model)
+        self.logger.notice("answered by the route's template", metadata: ["route": "\(self.route)"])
+        guard self.ingress.isStreaming else {
+            let body = switch self.ingress.format {
+            case .openAI: synthetic.openAIBody()
+            case .anthropic: synthetic.anthropicBody()
+            }
+            self.observation.recordResponse(body)
+            headers.append(HTTPField(name: .tollgateCostUSD, value: USD.zero.description))
+            headers[.contentType] = "application/json"
+            self.observation.finish(status: 200)
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+        }
+        let events: ByteBuffer
+        switch self.ingress.payload {
+        case .openAI(let chat): events = synthetic.openAIStream(includeUsage: chat.includesStreamUsage)
+        case .anthropic: events = synthetic.anthropicStream()
+        }
+        let relay = StreamRelay(
+            source: .synthetic(events), observation: self.observation, metrics: self.metrics, providerName: "tollgate",
+            modelLabel: "template", logger: self.logger
+        )
+        return self.streamResponse(headers: headers, body: relay.body)
+    }
+
+    /// Nothing in the chain answered: the last failure, in the client's format.
+    func failure(_ failure: AttemptFailure, ticket: CostTicket) -> Response {
+        self.observation.finish(failing: failure.error)
+        var error = failure.error
+        var headers = self.headers(model: self.observation.servedModel ?? self.ingress.model, step: .none)
+        ticket.addRateLimitHeaders(to: &headers)
+        headers.append(HTTPField(name: .tollgateCostUSD, value: self.observation.cost.description))
+        error.headers += headers.map { ($0.name.canonicalName, $0.value) }
+        self.logger.warning("no step of the chain answered", metadata: ["status": "\(error.status)", "failure": "\(failure.label)"])
+        return error.response(format: self.ingress.format, requestID: self.requestID)
+    }
+
+    private func streamResponse(headers: HTTPFields, body: ResponseBody) -> Response {
+        var headers = headers
+        headers[.contentType] = "text/event-stream; charset=utf-8"
+        headers[.cacheControl] = "no-cache"
+        // The cost of a stream is known only at its end: it follows as a trailer.
+        headers[.trailerFields] = HTTPField.Name.tollgateCostUSD.canonicalName
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// Appended, not set: these names are not there yet, and setting searches the fields.
+    private func headers(model: String, step: LedgerEntry.Fallback) -> HTTPFields {
+        var headers = HTTPFields()
+        headers.reserveCapacity(16)
+        headers.append(HTTPField(name: .tollgateRoute, value: self.route))
+        headers.append(HTTPField(name: .tollgateModel, value: model))
+        headers.append(HTTPField(name: .tollgateCache, value: "miss"))
+        headers.append(HTTPField(name: .tollgateFallback, value: step.rawValue))
+        return headers
+    }
+}
