@@ -146,7 +146,11 @@ enum QuotaScripts {
           end
           if w.c then
             redis.call('ZADD', ck, expiryText, id)
-            redis.call('EXPIRE', ck, lease * 2)
+            -- Only ever lengthened: a short lease after a long one must not expire the long
+            -- one's slot with the key (GT leaves a key without a TTL alone: a new key gets one).
+            if redis.call('EXPIRE', ck, lease * 2, 'GT') == 0 and redis.call('TTL', ck) == -1 then
+              redis.call('EXPIRE', ck, lease * 2)
+            end
           end
           if w.b then
             redis.call('HINCRBY', bk, 'reserved', ARGV[3])
