@@ -147,7 +147,9 @@ public final class RedisServerProcess: Sendable {
         let spawned = try Self.spawn(self.executable, arguments: arguments, output: logPath)
         self.pid.withLock { $0 = spawned }
         for _ in 0..<500 {
-            if Self.ping(port: self.port) { return }
+            // Another test's server may hold the port (it was free when picked): a PING there
+            // answers too. Only ours creates this directory's socket, after binding the port.
+            if Self.ping(port: self.port), FileManager.default.fileExists(atPath: self.unixSocketPath), self.isRunning { return }
             guard self.isRunning else { break }
             try await Task.sleep(for: .milliseconds(20))
         }
