@@ -84,11 +84,17 @@ public final class FakeProvider: Sendable {
         }
     }
 
-    /// Serves as a stand-alone process until SIGTERM or SIGINT.
-    public static func serve(apiKey: String, port: Int, onRunning: @escaping @Sendable (Int) -> Void) async throws {
+    /// Serves as a stand-alone process until SIGTERM or SIGINT. `behaviors`: how requests for
+    /// these models behave from the start (every other model answers normally), so that a
+    /// client that cannot script the process can still pick a failure by model name.
+    public static func serve(
+        apiKey: String, port: Int, behaviors: [String: Behavior] = [:], onRunning: @escaping @Sendable (Int) -> Void
+    ) async throws {
         let slot = ProviderSlot()
         let app = Self.makeApplication(port: port, slot: slot) { bound in
-            slot.set(FakeProvider(apiKey: apiKey, port: bound, state: Mutex(State())))
+            let provider = FakeProvider(apiKey: apiKey, port: bound, state: Mutex(State()))
+            for (model, behavior) in behaviors { provider.setBehavior(behavior, forModel: model) }
+            slot.set(provider)
             onRunning(bound)
         }
         try await app.runService()

@@ -1,6 +1,9 @@
 """Drives a live Tollgate with the official Anthropic Python SDK, against an Anthropic
 upstream (claude-sonnet-4-5, passed through) and an OpenAI upstream (gpt-4o-mini,
-translated both ways).
+translated both ways), plus the fallback chain: a route whose models all fail answers with
+its busy template, and a stream the provider breaks after content makes the SDK raise (the
+fake provider's reserved sdk-* models and scripts/integration/90-sdk-checks.yaml; run it
+through run.sh).
 
 Usage: python anthropic_sdk_test.py BASE_URL GATEWAY_KEY   (BASE_URL without /v1)
 Prints one line per check and a closing 'N passed, N failed' line; exits 1 on any failure.
@@ -9,6 +12,8 @@ import sys
 import traceback
 
 import anthropic
+
+import busy_template
 
 BASE_URL, KEY = sys.argv[1], sys.argv[2]
 client = anthropic.Anthropic(base_url=BASE_URL, api_key=KEY, max_retries=0, timeout=30)
@@ -132,6 +137,72 @@ def _():
         assert "top_k" in error.message, error.message
     else:
         raise AssertionError("expected BadRequestError")
+
+
+# Fallback chain (routes from scripts/integration/90-sdk-checks.yaml; the sdk-* models are the
+# stand-alone fake provider's reserved names, see Tests/FakeProviderServer/main.swift).
+ALL_DOWN = "sdk-all-down"  # alias: a 503 model, then a 500 model, then `template: busy`
+
+
+@check("every model down: template answer")
+def _():
+    raw = client.messages.with_raw_response.create(
+        model=ALL_DOWN, max_tokens=64, messages=[{"role": "user", "content": "are you there?"}]
+    )
+    message = raw.parse()
+    assert raw.headers["x-tollgate-fallback"] == "template", dict(raw.headers)
+    expected = busy_template.render("busy", request_id=raw.headers["x-tollgate-request-id"])
+    assert message.type == "message" and message.role == "assistant", message
+    assert [block.type for block in message.content] == ["text"], message
+    assert message.content[0].text == expected, (message.content[0].text, expected)
+    assert message.stop_reason == "end_turn", message.stop_reason
+    assert float(raw.headers["x-tollgate-cost-usd"]) == 0, raw.headers["x-tollgate-cost-usd"]
+
+
+@check("every model down: template answer, streamed")
+def _():
+    raw = client.messages.with_raw_response.create(
+        model=ALL_DOWN, max_tokens=64, messages=[{"role": "user", "content": "are you there?"}], stream=True
+    )
+    assert raw.headers["x-tollgate-fallback"] == "template", dict(raw.headers)
+    kinds, text, stop_reason = [], "", None
+    for event in raw.parse():
+        kinds.append(event.type)
+        if event.type == "content_block_delta" and event.delta.type == "text_delta":
+            text += event.delta.text
+        if event.type == "message_delta":
+            stop_reason = event.delta.stop_reason
+    assert text == busy_template.render("busy", request_id=raw.headers["x-tollgate-request-id"]), text
+    assert stop_reason == "end_turn", stop_reason
+    assert kinds[0] == "message_start" and kinds[-1] == "message_stop", kinds
+
+
+# What the fake provider streams for its sdk-*-stream-* models before it fails: the first
+# words of this (how many depends on the upstream's format).
+BROKEN_STREAM_TEXT = " ".join(f"word{n}" for n in range(9))
+
+for upstream in ("anthropic", "openai"):
+    for kind, how in (("error", "an error event"), ("cut", "a connection cut")):
+
+        @check(f"{upstream} upstream: {how} after content raises APIStatusError mid-stream")
+        def _(model=f"sdk-{upstream}-stream-{kind}"):
+            # anthropic-python raises on `event: error` only (a `data: {"error":...}` without that
+            # event name is skipped, and a stream that merely stops ends the loop quietly). The
+            # class comes from the HTTP status, which is 200 once a stream has started, so it is
+            # the base APIStatusError whatever the error's type (even overloaded_error).
+            text = ""
+            try:
+                with client.messages.stream(
+                    model=model, max_tokens=64, messages=[{"role": "user", "content": "start then fail"}]
+                ) as stream:
+                    for piece in stream.text_stream:
+                        text += piece
+            except anthropic.APIStatusError as error:
+                assert isinstance(error.body, dict) and error.body.get("type") == "error", error.body
+                assert error.body["error"].get("type") and error.body["error"].get("message"), error.body
+            else:
+                raise AssertionError(f"the stream ended without an error after {text!r}")
+            assert text.startswith("word0") and BROKEN_STREAM_TEXT.startswith(text), text
 
 
 passed = sum(1 for _, failure in results if failure is None)

@@ -1,5 +1,8 @@
 """Drives a live Tollgate with the official OpenAI Python SDK, against an OpenAI upstream
-(gpt-4o-mini) and an Anthropic upstream (claude-sonnet-4-5, translated both ways).
+(gpt-4o-mini) and an Anthropic upstream (claude-sonnet-4-5, translated both ways), plus
+the fallback chain: a route whose models all fail answers with its busy template, and a
+stream the provider breaks after content makes the SDK raise (the fake provider's reserved
+sdk-* models and scripts/integration/90-sdk-checks.yaml; run it through run.sh).
 
 Usage: python openai_sdk_test.py BASE_URL GATEWAY_KEY
 Prints one line per check and a closing 'N passed, N failed' line; exits 1 on any failure.
@@ -9,6 +12,8 @@ import sys
 import traceback
 
 import openai
+
+import busy_template
 
 BASE_URL, KEY = sys.argv[1], sys.argv[2]
 client = openai.OpenAI(base_url=BASE_URL, api_key=KEY, max_retries=0, timeout=30)
@@ -208,6 +213,73 @@ def _():
         assert error.param == "seed" and error.code == "unsupported_parameter", error.body
     else:
         raise AssertionError("expected BadRequestError")
+
+
+# Fallback chain (routes from scripts/integration/90-sdk-checks.yaml; the sdk-* models are the
+# stand-alone fake provider's reserved names, see Tests/FakeProviderServer/main.swift).
+ALL_DOWN = "sdk-all-down"  # alias: a 503 model, then a 500 model, then `template: busy`
+
+
+@check("every model down: template answer")
+def _():
+    raw = client.chat.completions.with_raw_response.create(
+        model=ALL_DOWN, messages=[{"role": "user", "content": "are you there?"}]
+    )
+    completion = raw.parse()
+    assert raw.headers["x-tollgate-fallback"] == "template", dict(raw.headers)
+    expected = busy_template.render("busy", request_id=raw.headers["x-tollgate-request-id"])
+    choice = completion.choices[0]
+    assert choice.message.role == "assistant"
+    assert choice.message.content == expected, (choice.message.content, expected)
+    assert choice.finish_reason == "stop", choice
+    assert float(raw.headers["x-tollgate-cost-usd"]) == 0, raw.headers["x-tollgate-cost-usd"]
+
+
+@check("every model down: template answer, streamed")
+def _():
+    raw = client.chat.completions.with_raw_response.create(
+        model=ALL_DOWN, messages=[{"role": "user", "content": "are you there?"}], stream=True,
+        stream_options={"include_usage": True},
+    )
+    assert raw.headers["x-tollgate-fallback"] == "template", dict(raw.headers)
+    text, finish, usage = "", None, None
+    for chunk in raw.parse():
+        if chunk.choices:
+            text += chunk.choices[0].delta.content or ""
+            finish = chunk.choices[0].finish_reason or finish
+        if chunk.usage:
+            usage = chunk.usage
+    assert text == busy_template.render("busy", request_id=raw.headers["x-tollgate-request-id"]), text
+    assert finish == "stop", finish
+    assert usage is not None
+
+
+# What the fake provider streams for its sdk-*-stream-* models before it fails: the first
+# words of this (how many depends on the upstream's format).
+BROKEN_STREAM_TEXT = " ".join(f"word{n}" for n in range(9))
+
+for upstream in ("openai", "anthropic"):
+    for kind, how in (("error", "an error event"), ("cut", "a connection cut")):
+
+        @check(f"{upstream} upstream: {how} after content raises APIError mid-stream")
+        def _(model=f"sdk-{upstream}-stream-{kind}"):
+            # openai-python raises APIError for any chunk whose JSON has an "error" key; a
+            # stream that merely stops (no [DONE]) would end the loop quietly, and a dropped
+            # connection would surface as an httpx error, not an openai one.
+            stream = client.chat.completions.create(
+                model=model, messages=[{"role": "user", "content": "start then fail"}], stream=True
+            )
+            text = ""
+            try:
+                for chunk in stream:
+                    if chunk.choices:
+                        text += chunk.choices[0].delta.content or ""
+            except openai.APIError as error:
+                assert type(error) is openai.APIError, f"{type(error).__name__}: {error}"
+                assert isinstance(error.body, dict) and error.body.get("message"), error.body
+            else:
+                raise AssertionError(f"the stream ended without an error after {text!r}")
+            assert text.startswith("word0") and BROKEN_STREAM_TEXT.startswith(text), text
 
 
 passed = sum(1 for _, failure in results if failure is None)

@@ -2,26 +2,43 @@ import Foundation
 
 /// `budgets/prices.yaml`: the list price of every model the gateway may serve. Looked up by
 /// the served model's name: an exact entry first, then the most specific `*` pattern (the
-/// one with the longest literal text), so `gpt-4o-mini*` beats `gpt-4o*`.
+/// one with the longest literal text), so `gpt-4o-mini*` beats `gpt-4o*`. An entry may also
+/// give the model's limits (`context_window`, `max_output`), which fallbacks use to fit a
+/// conversation into a smaller model.
 public struct PriceBook: Sendable {
     /// The day the prices were copied from the providers' price lists.
     public var takenOn: String?
-    private var exact: [String: ModelPrice]
-    private var patterns: [(pattern: GlobPattern, specificity: Int, price: ModelPrice)]
+    private var exact: [String: Entry]
+    private var patterns: [(pattern: GlobPattern, specificity: Int, entry: Entry)]
 
-    public init(takenOn: String? = nil, prices: [String: ModelPrice]) {
+    struct Entry: Sendable {
+        var price: ModelPrice
+        var limits: ModelLimits
+    }
+
+    public init(takenOn: String? = nil, prices: [String: ModelPrice], limits: [String: ModelLimits] = [:]) {
         self.takenOn = takenOn
-        self.exact = prices.filter { !$0.key.contains("*") }
-        self.patterns = prices.filter { $0.key.contains("*") }
-            .map { (GlobPattern($0.key), $0.key.count(where: { $0 != "*" }), $0.value) }
+        let entries = prices.map { name, price in (name, Entry(price: price, limits: limits[name] ?? .unknown)) }
+        self.exact = Dictionary(uniqueKeysWithValues: entries.filter { !$0.0.contains("*") })
+        self.patterns = entries.filter { $0.0.contains("*") }
+            .map { (GlobPattern($0.0), $0.0.count(where: { $0 != "*" }), $0.1) }
             .sorted { $0.specificity != $1.specificity ? $0.specificity > $1.specificity : $0.pattern.description < $1.pattern.description }
     }
 
     public static let empty = PriceBook(prices: [:])
 
     public func price(for model: String) -> ModelPrice? {
-        if let price = self.exact[model] { return price }
-        return self.patterns.first { $0.pattern.matches(model) }?.price
+        self.entry(for: model)?.price
+    }
+
+    /// The model's limits, from the same entry as its price.
+    public func limits(for model: String) -> ModelLimits {
+        self.entry(for: model)?.limits ?? .unknown
+    }
+
+    private func entry(for model: String) -> Entry? {
+        if let entry = self.exact[model] { return entry }
+        return self.patterns.first { $0.pattern.matches(model) }?.entry
     }
 
     /// Whether a model mapping is covered: a named model needs a price; a pattern mapping
@@ -48,7 +65,7 @@ public struct PriceBook: Sendable {
         let book: PriceBook
         if FileManager.default.fileExists(atPath: path) {
             let file = try ConfigLoader.load(PricesFile.self, file: path, environment: environment)
-            book = PriceBook(takenOn: file.takenOn, prices: file.models.mapValues(\.price))
+            book = PriceBook(takenOn: file.takenOn, prices: file.models.mapValues(\.price), limits: file.models.mapValues(\.limits))
         } else {
             book = .empty
         }
@@ -86,21 +103,35 @@ struct PricesFile: Decodable {
 }
 
 /// One model's entry: `{input, cached_input, cache_write, output}` in USD per million
-/// tokens, or `{free: true}`.
+/// tokens, or `{free: true}`; either with the optional limits `context_window` and
+/// `max_output` in tokens.
 struct PriceEntry: Decodable {
     var price: ModelPrice
+    var limits: ModelLimits
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case input, output, free
         case cachedInput = "cached_input"
         case cacheWrite = "cache_write"
+        case contextWindow = "context_window"
+        case maxOutput = "max_output"
     }
 
     init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        func tokens(_ key: CodingKeys) throws -> Int? {
+            guard let value = try container.decodeIfPresent(Int.self, forKey: key) else { return nil }
+            guard value > 0 else { throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "must be a positive number of tokens") }
+            return value
+        }
+        self.limits = ModelLimits(contextWindow: try tokens(.contextWindow), maxOutputTokens: try tokens(.maxOutput))
+        if let window = self.limits.contextWindow, let output = self.limits.maxOutputTokens, output > window {
+            throw decoder.invalid("`max_output` (\(output)) is larger than `context_window` (\(window))")
+        }
         if try container.decodeIfPresent(Bool.self, forKey: .free) == true {
-            guard container.allKeys.count == 1 else { throw decoder.invalid("a free model has no prices; remove them or `free`") }
+            let priced = container.allKeys.contains { [.input, .output, .cachedInput, .cacheWrite].contains($0) }
+            guard !priced else { throw decoder.invalid("a free model has no prices; remove them or `free`") }
             self.price = .free
             return
         }

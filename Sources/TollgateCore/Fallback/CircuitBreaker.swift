@@ -44,6 +44,8 @@ public struct CircuitBreaker: Sendable, Equatable {
     private static let bucketCount = 10
     private var buckets = [(start: ContinuousClock.Instant?, requests: Int, failures: Int)](repeating: (nil, 0, 0), count: 10)
     public private(set) var state = State.closed
+    /// Open because another replica opened it (`adoptOpen`), not from this one's own outcomes.
+    public private(set) var openedElsewhere = false
     private var openedAt: ContinuousClock.Instant?
     private var probesInFlight = 0
     public let policy: Policy
@@ -101,13 +103,40 @@ public struct CircuitBreaker: Sendable, Equatable {
         }
     }
 
+    /// Another replica opened this deployment's circuit until `until`: this one refuses too,
+    /// and probes after that instant like any open circuit. A later local open wins.
+    public mutating func adoptOpen(until: ContinuousClock.Instant, at now: ContinuousClock.Instant) -> Transition {
+        guard until > now else { return .none }
+        let openedAt = until - self.policy.coolDown
+        if self.state == .open {
+            if let current = self.openedAt, current >= openedAt { return .none }
+            self.openedAt = openedAt
+            return .none
+        }
+        self.state = .open
+        self.openedAt = openedAt
+        self.probesInFlight = 0
+        self.openedElsewhere = true
+        return .opened
+    }
+
+    /// The replica that opened the circuit closed it again: so does this one, unless it
+    /// opened it itself meanwhile.
+    public mutating func adoptClosed() -> Transition {
+        guard self.openedElsewhere, self.state != .closed else { return .none }
+        self.reset()
+        return .closed
+    }
+
     private mutating func open(at now: ContinuousClock.Instant) {
         self.state = .open
         self.openedAt = now
         self.probesInFlight = 0
+        self.openedElsewhere = false
     }
 
     private mutating func reset() {
+        self.openedElsewhere = false
         self.state = .closed
         self.openedAt = nil
         self.probesInFlight = 0

@@ -53,6 +53,16 @@ public struct PromptTemplates: Sendable {
 
     public func contains(_ name: String) -> Bool { self.templates[name] != nil }
 
+    /// The template of the note put where a trimmed conversation lost turns.
+    public static let trimmedContext = "trimmed-context"
+
+    /// The note for a trimmed conversation: `prompts/trimmed-context.mustache`, or this
+    /// sentence when the directory has none.
+    public func trimmedContextNote(_ context: TemplateContext) -> String {
+        self.render(Self.trimmedContext, context: context)?.trimmingCharacters(in: .whitespacesAndNewlines)
+            ?? "[\(context.droppedMessages ?? 0) earlier messages of this conversation were left out to fit the model's context window.]"
+    }
+
     /// Renders `name` with `context`; nil when there is no such template.
     public func render(_ name: String, context: TemplateContext) -> String? {
         self.templates[name]?.render(context.values)

@@ -44,7 +44,32 @@ public struct RouteExplanation: Sendable, CustomStringConvertible {
         if let threshold = d.cache.threshold { cache.append("threshold \(threshold)") }
         if !cache.isEmpty { lines.append("  cache:     " + cache.joined(separator: ", ")) }
         if let cap = d.caps.maxTokens { lines.append("  caps:      max_tokens \(cap)") }
+        lines.append(contentsOf: Self.failureBehavior(d))
         return lines.joined(separator: "\n")
+    }
+
+    /// What a failure at each step of the chain does (`FallbackPlanner`'s rules, in words).
+    static func failureBehavior(_ d: RouteDecision) -> [String] {
+        let backoff = FallbackPlanner.Backoff()
+        let retries = d.fallbacks.retries == 0 ? "not retried"
+            : "retried \(d.fallbacks.retries)x on the same deployment (jittered backoff from \(backoff.base.compact), at most \(backoff.cap.compact), or the provider's Retry-After when it fits)"
+        let firstByte = d.timeouts.firstByte.map { "no answer within first_byte \($0.compact)" } ?? "a first-byte timeout"
+        var lines = ["on failure:"]
+        let models = [d.model] + d.fallbacks.models.filter { $0 != d.model }
+        for (index, model) in models.enumerated() {
+            let siblings = index == 0 && (d.deployments?.deployments.count ?? 0) > 1 ? ", then its other deployments" : ""
+            let next = index + 1 < models.count ? "step \(index + 2)" : d.fallbacks.template != nil ? "the template" : "the client (the last failure)"
+            lines.append("  \(index + 1). \(model)\(index > 0 ? " (conversation trimmed to its context window when longer)" : "")")
+            lines.append("     connect error, reset, idle timeout, 408, 429, 5xx, 529: \(retries)\(siblings), then \(next)")
+            lines.append("     \(firstByte), 401, 403, 404, circuit open: \(next) at once")
+            lines.append("     context length exceeded: a later model with a larger window, else the client; other 4xx: the client")
+        }
+        if let template = d.fallbacks.template {
+            lines.append("  \(models.count + 1). template \(template): prompts/\(template).mustache as an ordinary answer, cost 0")
+        }
+        let total = d.timeouts.total.map { "total \($0.compact)" } ?? "the providers' total timeout"
+        lines.append("  \(total) bounds every attempt and wait; when nothing is left, the client gets the last failure (502, 503 or 504)")
+        return lines
     }
 }
 

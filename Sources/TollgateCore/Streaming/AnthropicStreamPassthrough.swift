@@ -5,6 +5,7 @@ import NIOCore
 public struct AnthropicStreamPassthrough: ResponseStreamTranscoder {
     public private(set) var usage: TokenUsage?
     private var parser = SSEEventParser()
+    public var providerEvents: Int { self.parser.dataEvents }
     private var ended = false
 
     public init() {}

@@ -11,6 +11,7 @@ public struct OpenAIStreamPassthrough: ResponseStreamTranscoder {
     public let clientWantsUsage: Bool
     public private(set) var usage: TokenUsage?
     private var parser = SSEEventParser()
+    public var providerEvents: Int { self.parser.dataEvents }
     private var ended = false
 
     public init(clientWantsUsage: Bool) {

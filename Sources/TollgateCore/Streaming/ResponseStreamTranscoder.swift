@@ -21,4 +21,7 @@ public protocol ResponseStreamTranscoder: Sendable {
     mutating func fail(_ error: GatewayError, into output: inout ByteBuffer)
     /// Usage seen so far (exact once the provider sent it).
     var usage: TokenUsage? { get }
+    /// The provider's events with data so far. Each content delta carries at least one
+    /// token, so this bounds the output of a stream that broke before its usage report.
+    var providerEvents: Int { get }
 }

@@ -17,6 +17,8 @@ public struct SSEEventParser: Sendable {
     private var scanOffset = 0
     private var current = PendingEvent()
     private var inputEnded = false
+    /// Events with data returned so far: a broken stream's output is estimated from it.
+    public private(set) var dataEvents = 0
     /// A single event larger than this is a broken or hostile upstream, not a real answer.
     public let maxEventBytes: Int
 
@@ -165,6 +167,7 @@ public struct SSEEventParser: Sendable {
         case 1: data = raw.getSlice(at: raw.readerIndex + pending.firstData.offset, length: pending.firstData.length)!
         default: data = pending.joinedData!
         }
+        if pending.dataLines > 0 { self.dataEvents += 1 }
         return SSEEvent(name: pending.name, data: data, hasData: pending.dataLines > 0, raw: raw)
     }
 

@@ -30,18 +30,23 @@ extension TokenCounter {
 
     /// One message's tokens, framing included, counted as for a whole request.
     public func count(_ message: ChatMessage) -> Int {
-        var total = Self.tokensPerMessage + self.count(message.role.rawValue)
-        if let name = message.name { total += Self.tokensPerName + self.count(name) }
+        Self.count(message, text: self.count)
+    }
+
+    /// One message's tokens with any text counter (an estimate where no tokenizer is loaded).
+    public static func count(_ message: ChatMessage, text count: (String) -> Int) -> Int {
+        var total = Self.tokensPerMessage + count(message.role.rawValue)
+        if let name = message.name { total += Self.tokensPerName + count(name) }
         switch message.content {
         case .text(let text):
-            total += self.count(text)
+            total += count(text)
         case .parts(let parts):
             for part in parts {
                 switch part["type"]?.stringValue {
                 case "text":
-                    total += part["text"]?.stringValue.map(self.count) ?? 0
+                    total += part["text"]?.stringValue.map(count) ?? 0
                 case "refusal":
-                    total += part["refusal"]?.stringValue.map(self.count) ?? 0
+                    total += part["refusal"]?.stringValue.map(count) ?? 0
                 case "image_url":
                     total += part["image_url"]?["detail"]?.stringValue == "low" ? Self.lowDetailImageTokens : Self.imageTokens
                 default:
@@ -51,8 +56,8 @@ extension TokenCounter {
         case nil:
             break
         }
-        for call in message.toolCalls ?? [] { total += self.count(JSONText.compact(call)) }
-        if let id = message.toolCallID { total += self.count(id) }
+        for call in message.toolCalls ?? [] { total += count(JSONText.compact(call)) }
+        if let id = message.toolCallID { total += count(id) }
         return total
     }
 }

@@ -18,6 +18,7 @@ public struct AnthropicToOpenAIStream: ResponseStreamTranscoder {
     private let provider: String
     private let created: Int
     private var parser = SSEEventParser()
+    public var providerEvents: Int { self.parser.dataEvents }
     private var writer: OpenAIChunkWriter?
     /// What each Anthropic content block index became.
     private var blocks: [Int: Block] = [:]

@@ -14,6 +14,7 @@ public struct OpenAIToAnthropicStream: ResponseStreamTranscoder {
     private let model: String
     private let provider: String
     private var parser = SSEEventParser()
+    public var providerEvents: Int { self.parser.dataEvents }
     private var started = false
     private var nextBlockIndex = 0
     private var openBlock: OpenBlock?

@@ -46,7 +46,10 @@ public func buildApplication(
     // The ledger writer stops after the server, so it drains every request's row.
     if let ledger = gateway.ledger { app.addServices(ledger) }
     // Services stop in reverse order, after the server: Redis outlives the requests using it.
-    if let redis = gateway.redis { app.addServices(redis) }
+    if let redis = gateway.redis {
+        app.addServices(redis)
+        app.addServices(CircuitSync(breakers: gateway.breakers, redis: redis, interval: .seconds(1), logger: logger))
+    }
     app.addServices(RoutesReloader(table: gateway.routing, directory: options.config.routesDirectory, interval: .seconds(1), logger: logger))
     return app
 }

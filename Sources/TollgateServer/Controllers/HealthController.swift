@@ -75,6 +75,14 @@ struct HealthController {
             }
             checks.writeString("}")
         }
+        // Open circuits do not make a replica unready: every replica skips the same deployments.
+        checks.writeString(#"},"circuits":{"#)
+        for (index, circuit) in self.gateway.breakers.notClosed.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { checks.writeString(",") }
+            checks.writeJSONQuoted(circuit.key)
+            checks.writeString(":")
+            checks.writeJSONQuoted(circuit.value.rawValue)
+        }
         checks.writeString(#"},"embeddings":{"available":"#)
         if let reason = self.gateway.embedder.unavailableReason {
             checks.writeString(#"false,"reason":"#)

@@ -22,6 +22,12 @@ final class FallbackMetrics: Sendable {
         self.counter("tollgate_fallbacks_total", [("route", route), ("step", step.rawValue)]).increment()
     }
 
+    /// A fallback model got the conversation without its oldest `messages` (context window).
+    func trimmed(route: String, model: String, messages: Int) {
+        self.counter("tollgate_context_trims_total", [("route", route), ("model", model)]).increment()
+        self.counter("tollgate_context_trimmed_messages_total", [("route", route), ("model", model)]).increment(by: messages)
+    }
+
     /// A circuit changed state; the gauge reads 0 closed, 1 half-open, 2 open.
     func circuit(_ deployment: String, became state: CircuitBreaker.State) {
         self.counter("tollgate_circuit_transitions_total", [("deployment", deployment), ("state", state.rawValue)]).increment()

@@ -14,6 +14,9 @@ struct AttemptLoop {
     let translation: TranslationConfig
     let metrics: FallbackMetrics
     let price: @Sendable (String) -> ModelPrice?
+    let limits: @Sendable (String) -> ModelLimits
+    /// Counts text for trimming a conversation (nil: estimated from its length).
+    let tokenizers: Tokenizers?
 
     /// One request's side of the loop.
     struct Request {
@@ -26,6 +29,8 @@ struct AttemptLoop {
         var promptTokens: Int
         var observation: RequestObservation
         var logger: Logger
+        /// The note put where a trimmed conversation lost `n` messages.
+        var trimNote: (Int) -> String
     }
 
     enum Outcome {
@@ -110,10 +115,32 @@ struct AttemptLoop {
         }
         var logger = request.logger
         logger[metadataKey: "model"] = .string(target.resolved.model)
+        var (ingress, caps, promptTokens) = (request.ingress, request.caps, request.promptTokens)
+        if attempt.stage > 0 {
+            // A fallback model may have a smaller window, or write less, than the target.
+            let fit = ContextFit(limits: self.limits(target.resolved.model), trimmer: self.trimmer(for: target.resolved.model), note: request.trimNote)
+            do {
+                guard let fitted = try fit.fit(ingress, promptTokens: promptTokens, caps: caps) else {
+                    return fail(AttemptFailure(.unavailable, error: .providerUnavailable(
+                        provider: target.provider.name, reason: "the conversation does not fit \(target.resolved.model)'s context window"
+                    )))
+                }
+                (ingress, caps, promptTokens) = (fitted.ingress, fitted.caps, fitted.promptTokens)
+                if fitted.droppedMessages > 0 {
+                    self.metrics.trimmed(route: request.route, model: target.resolved.model, messages: fitted.droppedMessages)
+                    logger.notice(
+                        "conversation trimmed to fit the fallback model",
+                        metadata: ["dropped_messages": "\(fitted.droppedMessages)", "prompt_tokens": "\(promptTokens)"]
+                    )
+                }
+            } catch {
+                return fail(AttemptFailure(.unavailable, error: error))
+            }
+        }
         let plan: UpstreamPlan
         do {
             plan = try UpstreamPlan.make(
-                for: request.ingress, resolved: target.resolved, provider: target.provider, caps: request.caps,
+                for: ingress, resolved: target.resolved, provider: target.provider, caps: caps,
                 translation: self.translation, logger: logger
             )
         } catch {
@@ -123,7 +150,7 @@ struct AttemptLoop {
         }
         // No attempt may take the request past what admission reserved for it.
         let (spent, reserved) = observation.budgetLeft
-        let worstCase = price.worstCaseCost(inputTokens: request.promptTokens, maxOutputTokens: plan.maxOutputTokens ?? 0)
+        let worstCase = price.worstCaseCost(inputTokens: promptTokens, maxOutputTokens: plan.maxOutputTokens ?? 0)
         if let reserved, spent > .zero, spent + worstCase > reserved {
             return fail(AttemptFailure(.unavailable, error: .providerUnavailable(
                 provider: target.provider.name, reason: "the request's budget reservation does not cover another attempt"
@@ -133,7 +160,7 @@ struct AttemptLoop {
         exchange.routeTimeouts = request.timeouts
         exchange.remaining = request.deadline.map { $0 - ContinuousClock.now }
         do {
-            let answer = try await UpstreamAttempt(exchange: exchange, plan: plan, streaming: request.ingress.isStreaming)
+            let answer = try await UpstreamAttempt(exchange: exchange, plan: plan, streaming: ingress.isStreaming, promptTokens: promptTokens)
                 .run(observation: observation)
             self.targets.breakers.record(target.deploymentID, success: true)
             self.metrics.attempt(route: request.route, outcome: "ok")
@@ -142,8 +169,19 @@ struct AttemptLoop {
             // A provider that answered and then broke has billed the prompt (a stream broken
             // before content), or perhaps a whole answer the gateway could not use.
             let output = request.ingress.isStreaming ? 0 : plan.maxOutputTokens ?? 0
-            let charge = error.providerAnswered ? price.worstCaseCost(inputTokens: request.promptTokens, maxOutputTokens: output) : .zero
+            let charge = error.providerAnswered ? price.worstCaseCost(inputTokens: promptTokens, maxOutputTokens: output) : .zero
             return fail(error, charge: charge)
+        }
+    }
+
+    /// Trims with the model's tokenizer, or with the gateway's byte estimate without one (and
+    /// for texts long enough that BPE would hold the thread).
+    private func trimmer(for model: String) -> ConversationTrimmer {
+        let counter = self.tokenizers?.counter(forModel: model)
+        return ConversationTrimmer { text in
+            let bytes = text.utf8.count
+            guard let counter, bytes <= 64 << 10 else { return PromptTokenEstimator.tokens(utf8Bytes: bytes) }
+            return counter.count(text)
         }
     }
 }

@@ -44,6 +44,11 @@ struct PlannedTranscoder: ResponseStreamTranscoder {
         else { self.openAIToAnthropic!.fail(error, into: &output) }
     }
 
+    var providerEvents: Int {
+        self.openAIPassthrough?.providerEvents ?? self.anthropicPassthrough?.providerEvents ?? self.anthropicToOpenAI?.providerEvents
+            ?? self.openAIToAnthropic?.providerEvents ?? 0
+    }
+
     var usage: TokenUsage? {
         self.openAIPassthrough?.usage ?? self.anthropicPassthrough?.usage ?? self.anthropicToOpenAI?.usage ?? self.openAIToAnthropic?.usage
     }

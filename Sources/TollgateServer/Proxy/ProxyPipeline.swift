@@ -46,7 +46,8 @@ struct ProxyPipeline {
             ingress: ingress, route: decision.route, requestID: context.requestID, observation: observation,
             metrics: gateway.metrics, fallbackMetrics: gateway.fallbackMetrics, logger: logger
         )
-        var planner = FallbackPlanner(decision: decision)
+        let prices = gateway.costs.prices
+        var planner = FallbackPlanner(decision: decision, contextWindow: { prices.limits(for: $0).contextWindow })
         let admission = ChainAdmission(costs: gateway.costs, targets: targets, defaultMaxTokens: gateway.config.translation.defaultMaxTokens)
         let caps = admission.caps(for: routed, ingress: ingress)
         let ticket: CostTicket
@@ -59,13 +60,16 @@ struct ProxyPipeline {
 
         let loop = AttemptLoop(
             targets: targets, caller: gateway.upstreamCaller, translation: gateway.config.translation, metrics: gateway.fallbackMetrics,
-            price: { [costs = gateway.costs] in costs.prices.price(for: $0) }
+            price: { prices.price(for: $0) }, limits: { prices.limits(for: $0) }, tokenizers: gateway.tokenizers
         )
         let total = decision.timeouts.total ?? gateway.config.providers.values.map(\.timeouts.total).max() ?? .seconds(600)
         let outcome = await loop.run(
             AttemptLoop.Request(
                 ingress: ingress, route: decision.route, timeouts: decision.timeouts, caps: caps, deadline: start.advanced(by: total),
-                promptTokens: routed.features.promptTokens, observation: observation, logger: logger
+                promptTokens: routed.features.promptTokens, observation: observation, logger: logger,
+                trimNote: { [templates = rules.templates, requestID = context.requestID] dropped in
+                    templates.trimmedContextNote(TemplateContext(model: ingress.model, route: decision.route, requestID: requestID, droppedMessages: dropped))
+                }
             ),
             planner: &planner
         )

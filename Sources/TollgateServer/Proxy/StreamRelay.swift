@@ -100,11 +100,22 @@ struct StreamRelay {
         // mid-stream, and mark the answer truncated.
         self.observation.failed(failure)
         self.observation.truncated()
-        // A broken stream's usage report is missing or partial (Anthropic's first event says
-        // one output token): charge the reservation, never less.
-        self.observation.chargeReservation()
+        self.observation.record(usage: Self.brokenStreamUsage(
+            reported: transcoder.usage, promptTokens: stream.promptTokens, providerEvents: transcoder.providerEvents
+        ))
         transcoder.fail(failure, into: &output)
         try await send(&output)
         return failure.status
+    }
+
+    /// What a stream that broke after content is billed: what the provider reported, where
+    /// it reported it (Anthropic's first event has the prompt's count, and says one output
+    /// token), else the gateway's own prompt count; and at least one output token for each
+    /// event the provider sent (a content delta carries one or more).
+    static func brokenStreamUsage(reported: TokenUsage?, promptTokens: Int, providerEvents: Int) -> TokenUsage {
+        var usage = reported ?? TokenUsage()
+        if usage.inputTokens == 0 { usage.inputTokens = promptTokens }
+        usage.outputTokens = max(usage.outputTokens, providerEvents)
+        return usage
     }
 }

@@ -20,6 +20,9 @@ struct StartedStream: Sendable {
     var pending: ByteBuffer
     /// The provider's stream already ended (a short answer came in one read).
     var ended: Bool
+    /// The gateway's count of the prompt sent: what a stream that breaks before the
+    /// provider reports usage is charged as input.
+    var promptTokens: Int
 }
 
 /// One attempt at the answer on one target: sends the planned request and reads until the
@@ -30,6 +33,7 @@ struct UpstreamAttempt {
     let exchange: UpstreamExchange
     let plan: UpstreamPlan
     let streaming: Bool
+    let promptTokens: Int
 
     func run(observation: RequestObservation) async throws(AttemptFailure) -> AttemptAnswer {
         let started = ContinuousClock.now
@@ -79,7 +83,9 @@ struct UpstreamAttempt {
                 guard var chunk = try await iterator.next() else {
                     // Ended before any content: a complete empty answer, or a broken stream.
                     try transcoder.finish(into: &pending)
-                    return StartedStream(upstream: upstream, iterator: iterator, transcoder: transcoder, pending: pending, ended: true)
+                    return StartedStream(
+                        upstream: upstream, iterator: iterator, transcoder: transcoder, pending: pending, ended: true, promptTokens: self.promptTokens
+                    )
                 }
                 try detector.inspect(chunk)
                 try transcoder.consume(&chunk, into: &pending)
@@ -95,7 +101,9 @@ struct UpstreamAttempt {
             if let scrubber = self.exchange.scrubber { error.message = scrubber.scrub(error.message) }
             throw AttemptFailure(.streamError, error: error).answered()
         }
-        return StartedStream(upstream: upstream, iterator: iterator, transcoder: transcoder, pending: pending, ended: false)
+        return StartedStream(
+            upstream: upstream, iterator: iterator, transcoder: transcoder, pending: pending, ended: false, promptTokens: self.promptTokens
+        )
     }
 }
 

@@ -51,6 +51,43 @@ import Testing
         #expect(seen.entries == ["openai/gpt-5:open", "openai/gpt-5:half_open", "openai/gpt-5:closed"])
         #expect(breakers.notClosed.isEmpty)
     }
+
+    @Test func aCircuitOpenedElsewhereRefusesUntilItsTimeAndClosesWithIt() {
+        var breaker = CircuitBreaker(policy: self.policy)
+        #expect(breaker.adoptOpen(until: self.start + .seconds(3), at: self.start) == .opened)
+        #expect(breaker.openedElsewhere && !breaker.allowsRequest(at: self.start + .seconds(2)).allowed)
+        // Past the other replica's time this one probes by itself.
+        #expect(breaker.allowsRequest(at: self.start + .seconds(3)) == (true, .halfOpened))
+        #expect(breaker.record(success: true, at: self.start + .seconds(3)) == .closed)
+        // Closed by the replica that opened it.
+        _ = breaker.adoptOpen(until: self.start + .seconds(10), at: self.start + .seconds(4))
+        #expect(breaker.adoptClosed() == .closed && breaker.state == .closed)
+        // A circuit this replica opened itself stays open whatever others say.
+        for _ in 0..<4 { _ = breaker.record(success: false, at: self.start + .seconds(5)) }
+        #expect(breaker.state == .open && !breaker.openedElsewhere)
+        #expect(breaker.adoptClosed() == .none && breaker.state == .open)
+        // An expired time is no news.
+        var fresh = CircuitBreaker(policy: self.policy)
+        #expect(fresh.adoptOpen(until: self.start, at: self.start + .seconds(1)) == .none && fresh.state == .closed)
+    }
+
+    @Test func theRegistrySharesOnlyItsOwnChanges() {
+        let clock = ManualInstant(self.start)
+        let seen = TransitionLog()
+        let breakers = CircuitBreakers(policy: self.policy, now: { clock.now }, onTransition: { seen.append($0 + "=" + $1.rawValue) })
+        for _ in 0..<4 { breakers.record("a", success: false) }
+        #expect(breakers.takeLocalChanges() == ["a": .open])
+        #expect(breakers.takeLocalChanges().isEmpty)
+        breakers.adopt(openElsewhere: ["a": .seconds(5), "b": .seconds(5)])
+        #expect(breakers.state(of: "b") == .open && !breakers.allowsRequest(to: "b"))
+        // What came from elsewhere is not sent back.
+        #expect(breakers.takeLocalChanges().isEmpty)
+        breakers.adopt(openElsewhere: [:])
+        #expect(breakers.state(of: "b") == .closed && breakers.state(of: "a") == .open)
+        #expect(seen.entries == ["a=open", "b=open", "b=closed"])
+        breakers.restoreLocalChanges(["a": .closed])
+        #expect(breakers.takeLocalChanges() == ["a": .closed])
+    }
 }
 
 import Synchronization

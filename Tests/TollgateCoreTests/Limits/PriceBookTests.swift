@@ -34,6 +34,34 @@ import Testing
         #expect(book.takenOn != nil)
         #expect(book.price(for: "gpt-5-mini")?.outputPerMillion == 2)
         #expect(book.price(for: "local/all-MiniLM-L6-v2")?.isFree == true)
+        // Limits come from the same entry as the price, patterns included.
+        #expect(book.limits(for: "gpt-4o-mini-2024-07-18") == ModelLimits(contextWindow: 128_000, maxOutputTokens: 16_384))
+        #expect(book.limits(for: "gpt-5-pro-2025") == .unknown)
+    }
+
+    @Test func modelLimitsAreCheckedWhenLoaded() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func load(_ yaml: String) throws -> PriceBook {
+            try yaml.write(to: directory.appendingPathComponent("prices.yaml"), atomically: true, encoding: .utf8)
+            return try PriceBook.load(budgetsDirectory: directory.path, config: GatewayConfig(), environment: [:])
+        }
+        let book = try load("models:\n  small: { input: 1, output: 1, context_window: 8000, max_output: 1000 }\n  local: { free: true, context_window: 512 }\n")
+        #expect(book.limits(for: "small") == ModelLimits(contextWindow: 8000, maxOutputTokens: 1000))
+        #expect(book.limits(for: "local") == ModelLimits(contextWindow: 512) && book.price(for: "local")?.isFree == true)
+        for (yaml, reason) in [
+            ("models:\n  small: { input: 1, output: 1, context_window: 0 }\n", "positive"),
+            ("models:\n  small: { input: 1, output: 1, context_window: 100, max_output: 200 }\n", "larger than"),
+            ("models:\n  small: { free: true, input: 1 }\n", "no prices"),
+        ] {
+            do {
+                _ = try load(yaml)
+                Issue.record("accepted: \(yaml)")
+            } catch let error as ConfigError {
+                #expect(error.reason.contains(reason), "\(error)")
+            }
+        }
     }
 
     @Test func anUnpricedModelIsAConfigurationError() throws {

@@ -77,11 +77,17 @@ import Testing
         #expect(rules.evaluate(features(model: "cheap", messages: message)).model == "gpt-5-nano")
     }
 
-    @Test func explainText() {
+    @Test func explainText() throws {
         let text = rules.explain(features(model: "auto", messages: [.init(role: .user, content: .text(Self.codeAnalysisPrompt))])).description
         #expect(text.contains("=> auto-complex"))
         #expect(text.contains("fallbacks: gpt-4.1 -> gpt-5-mini -> template busy"))
         #expect(text.contains("keyword.reasoning    true"))
+        // What a failure at each step does: the route's chain, step by step, then the template.
+        let failures = try #require(text.components(separatedBy: "on failure:\n").last)
+        #expect(failures.contains("  1. gpt-5\n     connect error, reset, idle timeout, 408, 429, 5xx, 529: retried 1x on the same deployment"))
+        #expect(failures.contains("then step 2"))
+        #expect(failures.contains("  2. gpt-4.1 (conversation trimmed to its context window when longer)"))
+        #expect(failures.contains("  4. template busy: prompts/busy.mustache as an ordinary answer, cost 0"))
     }
 }
 
