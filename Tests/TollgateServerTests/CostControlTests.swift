@@ -40,7 +40,8 @@ import TollgateTestSupport
     }
 
     @Test func requestsPerMinuteOnTheKey() async throws {
-        try await GatewayHarness.run(keyLimits: (rpm: 3, tpm: nil, maxConcurrent: nil, dailyBudgetUSD: nil)) { gateway in
+        // The same request repeated on purpose: the cache would answer it.
+        try await GatewayHarness.run(keyLimits: (rpm: 3, tpm: nil, maxConcurrent: nil, dailyBudgetUSD: nil), configure: { $0.cache.mode = .off }) { gateway in
             var remaining: [String?] = []
             for _ in 0..<3 {
                 let reply = try await gateway.chat(Self.hello)
@@ -200,7 +201,7 @@ import TollgateTestSupport
 
     @Test func aBudgetedRequestWithoutMaxTokensIsCappedAtWhatItReserved() async throws {
         let limits = "default_output_reservation: 512\nusers:\n  nina: { daily_budget_usd: 5 }\n"
-        try await GatewayHarness.run(budgets: ["limits.yaml": limits]) { gateway in
+        try await GatewayHarness.run(budgets: ["limits.yaml": limits], configure: { $0.cache.mode = .off }) { gateway in
             #expect(try await gateway.chat(#"{"model":"gpt-4o-mini","user":"nina","messages":[{"role":"user","content":"hi"}]}"#).status == 200)
             let sent = try #require(gateway.provider.received.last?.json)
             #expect(sent["max_completion_tokens"] as? Int == 512)

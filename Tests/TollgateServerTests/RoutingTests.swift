@@ -117,6 +117,7 @@ import TollgateUpstream
 
     @Test func deploymentsSpreadByWeightAcrossProviders() async throws {
         try await GatewayHarness.run(configure: { config in
+            config.cache.mode = .off  // the same request, repeated on purpose
             config.providers["openai-b"] = config.providers["openai"]
             config.providers["openai-b"]?.headers = ["X-Deployment": "b"]
         }) { gateway in

@@ -26,7 +26,12 @@ import TollgateTestSupport
         _ body: @Sendable (RedisServerProcess, GatewayHarness, GatewayHarness) async throws -> Void
     ) async throws {
         try await RedisServerProcess.withServer { redis in
-            let configure = Self.sharedRedis(redis.url, failureMode: failureMode, timeout: timeout)
+            let shared = Self.sharedRedis(redis.url, failureMode: failureMode, timeout: timeout)
+            // These tests repeat the same request on purpose: the cache would answer it.
+            let configure: @Sendable (inout GatewayConfig) -> Void = { config in
+                shared(&config)
+                config.cache.mode = .off
+            }
             try await GatewayHarness.run(budgets: ["limits.yaml": limits], configure: configure) { first in
                 try await GatewayHarness.run(budgets: ["limits.yaml": limits], configure: configure) { second in
                     try await body(redis, first, second)

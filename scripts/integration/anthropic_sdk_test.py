@@ -91,6 +91,22 @@ for upstream, model in (("anthropic", "claude-sonnet-4-5"), ("openai", "gpt-4o-m
         assert final.stop_reason == "tool_use"
 
 
+@check("a repeat streamed is replayed from the cache")
+def _():
+    messages = [{"role": "user", "content": "cache me for the sdk"}]
+    first = client.messages.create(model="claude-sonnet-4-5", max_tokens=64, messages=messages)
+    raw = client.messages.with_raw_response.create(model="claude-sonnet-4-5", max_tokens=64, messages=messages, stream=True)
+    assert raw.headers["x-tollgate-cache"] == "exact", raw.headers
+    text, stop = "", None
+    for event in raw.parse():
+        if event.type == "content_block_delta":
+            text += event.delta.text
+        elif event.type == "message_delta":
+            stop = event.delta.stop_reason
+    assert text == first.content[0].text, text
+    assert stop == first.stop_reason
+
+
 @check("models")
 def _():
     ids = [model.id for model in client.models.list()]

@@ -47,6 +47,25 @@ def _():
     assert raw.headers["x-tollgate-request-id"]
 
 
+@check("a repeat streamed is replayed from the cache")
+def _():
+    messages = [{"role": "user", "content": "cache me for the sdk"}]
+    first = client.chat.completions.create(model="gpt-4o-mini", messages=messages)
+    raw = client.chat.completions.with_raw_response.create(
+        model="gpt-4o-mini", messages=messages, stream=True, stream_options={"include_usage": True}
+    )
+    assert raw.headers["x-tollgate-cache"] == "exact", raw.headers
+    text, usage, finish = "", None, None
+    for chunk in raw.parse():
+        if chunk.choices:
+            text += chunk.choices[0].delta.content or ""
+            finish = chunk.choices[0].finish_reason or finish
+        if chunk.usage:
+            usage = chunk.usage
+    assert text == first.choices[0].message.content, text
+    assert finish == "stop" and usage is not None and usage.completion_tokens == first.usage.completion_tokens
+
+
 @check("chat completion stream")
 def _():
     stream = client.chat.completions.create(

@@ -20,6 +20,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var translation: TranslationConfig
     /// The request ledger (`ledger:`).
     public var ledger: LedgerConfig
+    /// The response cache (`cache:`).
+    public var cache: CacheConfig
     /// The zone the gateway's days are counted in (reports, daily budgets, routing's
     /// `hour` and `weekday`): `time_zone`, an IANA name; default the process's local zone.
     public var timeZone: TimeZone
@@ -39,6 +41,7 @@ public struct GatewayConfig: Sendable, Equatable {
         circuitBreaker: CircuitBreaker.Policy = .init(),
         translation: TranslationConfig = .init(),
         ledger: LedgerConfig = .init(),
+        cache: CacheConfig = .init(),
         timeZone: TimeZone = .current
     ) {
         self.server = server
@@ -55,6 +58,7 @@ public struct GatewayConfig: Sendable, Equatable {
         self.circuitBreaker = circuitBreaker
         self.translation = translation
         self.ledger = ledger
+        self.cache = cache
         self.timeZone = timeZone
     }
 
@@ -71,7 +75,7 @@ extension GatewayConfig: Decodable {
         case routesDirectory = "routes_dir"
         case promptsDirectory = "prompts_dir"
         case circuitBreaker = "circuit_breaker"
-        case ledger
+        case ledger, cache
         case timeZone = "time_zone"
     }
 
@@ -92,6 +96,7 @@ extension GatewayConfig: Decodable {
         self.circuitBreaker = try container.decodeIfPresent(CircuitBreaker.Policy.self, forKey: .circuitBreaker) ?? .init()
         self.translation = try container.decodeIfPresent(TranslationConfig.self, forKey: .translation) ?? .init()
         self.ledger = try container.decodeIfPresent(LedgerConfig.self, forKey: .ledger) ?? .init()
+        self.cache = try container.decodeIfPresent(CacheConfig.self, forKey: .cache) ?? .init()
         if let zone = try container.decodeIfPresent(String.self, forKey: .timeZone).nonEmpty {
             guard let timeZone = TimeZone(identifier: zone) else {
                 throw DecodingError.dataCorruptedError(

@@ -118,20 +118,36 @@ extension RouteTimeouts: Decodable {
 }
 
 extension RouteCachePolicy: Decodable {
-    enum CodingKeys: String, CodingKey, CaseIterable { case exact, semantic, threshold }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case exact, semantic, threshold, scope, ttl
+        case maxTemperature = "max_temperature"
+    }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        let threshold = try container.decodeIfPresent(Double.self, forKey: .threshold)
-        if let threshold, !(threshold > 0 && threshold <= 1) {
-            throw DecodingError.dataCorruptedError(forKey: .threshold, in: container, debugDescription: "the threshold is a similarity in (0, 1]")
+        // Accepted only once the semantic cache runs; until then a setting would be a silent no-op.
+        for key in [CodingKeys.semantic, .threshold] where container.contains(key) {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "the semantic cache is not available yet; remove '\(key.rawValue)'")
         }
-        self.init(
-            exact: try container.decodeIfPresent(Bool.self, forKey: .exact),
-            semantic: try container.decodeIfPresent(Bool.self, forKey: .semantic),
-            threshold: threshold
-        )
+        var scope: Scope?
+        if let name = try container.decodeIfPresent(String.self, forKey: .scope) {
+            guard let value = Scope(rawValue: name) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .scope, in: container, debugDescription: "unknown scope '\(name)' (key, user, team or global)"
+                )
+            }
+            scope = value
+        }
+        let ttl = try container.decodeIfPresent(ConfigDurationValue.self, forKey: .ttl)?.duration
+        if let ttl, ttl <= .zero {
+            throw DecodingError.dataCorruptedError(forKey: .ttl, in: container, debugDescription: "the TTL must be positive")
+        }
+        let maxTemperature = try container.decodeIfPresent(Double.self, forKey: .maxTemperature)
+        if let maxTemperature, !(0...2).contains(maxTemperature) {
+            throw DecodingError.dataCorruptedError(forKey: .maxTemperature, in: container, debugDescription: "a temperature is 0 to 2")
+        }
+        self.init(exact: try container.decodeIfPresent(Bool.self, forKey: .exact), scope: scope, ttl: ttl, maxTemperature: maxTemperature)
     }
 }
 

@@ -113,18 +113,36 @@ public struct RouteTimeouts: Sendable, Equatable {
     }
 }
 
-/// Per-route cache policy; nil fields keep the gateway-wide cache setting.
+/// Per-route cache policy (`cache:`); nil fields keep the gateway-wide setting.
 public struct RouteCachePolicy: Sendable, Equatable {
-    public var exact: Bool?
-    public var semantic: Bool?
-    /// Cosine similarity a semantic hit needs, 0...1.
-    public var threshold: Double?
-
-    public init(exact: Bool? = nil, semantic: Bool? = nil, threshold: Double? = nil) {
-        self.exact = exact
-        self.semantic = semantic
-        self.threshold = threshold
+    /// Whose entries a request may read and fill.
+    public enum Scope: String, Sendable, Equatable, CaseIterable {
+        /// The key's own entries.
+        case key
+        /// The end user's, within the key's team (or the key, without a team).
+        case user
+        /// The key's team's (or the key's, without a team): the default.
+        case team
+        /// Every tenant's: only for answers that are the same for everyone.
+        case global
     }
+
+    /// Exact repeats answered from the cache (`cache.mode` must allow it).
+    public var exact: Bool?
+    public var scope: Scope?
+    /// How long an answer stored for this route is served.
+    public var ttl: Duration?
+    /// Requests sampling hotter than this bypass the cache (an unset temperature counts as 1).
+    public var maxTemperature: Double?
+
+    public init(exact: Bool? = nil, scope: Scope? = nil, ttl: Duration? = nil, maxTemperature: Double? = nil) {
+        self.exact = exact
+        self.scope = scope
+        self.ttl = ttl
+        self.maxTemperature = maxTemperature
+    }
+
+    public static let defaultMaxTemperature = 1.0
 }
 
 /// Per-route limits applied to the request before it goes upstream.

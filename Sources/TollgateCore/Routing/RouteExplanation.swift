@@ -40,8 +40,9 @@ public struct RouteExplanation: Sendable, CustomStringConvertible {
         if !policies.isEmpty { lines.append("  timeouts:  " + policies.joined(separator: ", ")) }
         var cache: [String] = []
         if let exact = d.cache.exact { cache.append("exact \(exact ? "on" : "off")") }
-        if let semantic = d.cache.semantic { cache.append("semantic \(semantic ? "on" : "off")") }
-        if let threshold = d.cache.threshold { cache.append("threshold \(threshold)") }
+        if let scope = d.cache.scope { cache.append("scope \(scope.rawValue)") }
+        if let ttl = d.cache.ttl { cache.append("ttl \(ttl.compact)") }
+        if let temperature = d.cache.maxTemperature { cache.append("max_temperature \(temperature)") }
         if !cache.isEmpty { lines.append("  cache:     " + cache.joined(separator: ", ")) }
         if let cap = d.caps.maxTokens { lines.append("  caps:      max_tokens \(cap)") }
         lines.append(contentsOf: Self.failureBehavior(d))

@@ -156,13 +156,7 @@ struct RawRoute: Decodable {
             self.fallbacks.retries = retries
         }
         self.timeouts = try container.decodeIfPresent(RouteTimeouts.self, forKey: .timeouts) ?? .init()
-        // Accepted only once the response cache runs; until then a setting would be a silent no-op.
-        guard !container.contains(.cache) else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .cache, in: container, debugDescription: "the response cache is not available yet; remove 'cache'"
-            )
-        }
-        self.cache = .init()
+        self.cache = try container.decodeIfPresent(RouteCachePolicy.self, forKey: .cache) ?? .init()
         self.caps = try container.decodeIfPresent(RouteCaps.self, forKey: .caps) ?? .init()
     }
 }

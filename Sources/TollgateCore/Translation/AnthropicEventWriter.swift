@@ -48,11 +48,13 @@ enum AnthropicEventWriter {
 
     /// `message_delta` with the stop reason and the whole usage: Anthropic's counts there are
     /// cumulative, and current SDKs take input and cache counts from it too.
-    static func writeMessageDelta(stopReason: String, usage: TokenUsage, into output: inout ByteBuffer) {
+    static func writeMessageDelta(stopReason: String, stopSequence: String? = nil, usage: TokenUsage, into output: inout ByteBuffer) {
         output.writeStaticString("event: message_delta\ndata: ")
         output.writeStaticString(#"{"type":"message_delta","delta":{"stop_reason":"#)
         output.writeJSONQuoted(stopReason)
-        output.writeStaticString(#","stop_sequence":null},"usage":"#)
+        output.writeStaticString(#","stop_sequence":"#)
+        if let stopSequence { output.writeJSONQuoted(stopSequence) } else { output.writeStaticString("null") }
+        output.writeStaticString(#"},"usage":"#)
         output.writeJSON(usage.anthropicJSON)
         output.writeStaticString("}\n\n")
     }

@@ -23,6 +23,8 @@ public final class Gateway: Sendable {
     let costs: CostControl
     /// The shared store of limits and budgets, when `stores.redis_url` is set.
     let redis: RedisClient?
+    /// The exact response cache; nil when `cache.mode` is `off`.
+    let cache: ResponseCache?
     /// BPE token counters for `prompt_tokens`; nil when the rank files are missing, and the
     /// features then fall back to the byte-length estimate.
     let tokenizers: Tokenizers?
@@ -75,6 +77,7 @@ public final class Gateway: Sendable {
             lease: Self.claimLease(config),
             logger: logger
         )
+        self.cache = config.cache.mode == .off ? nil : ResponseCache(config: config.cache, redis: self.redis, logger: logger)
         self.upstream = upstream
         self.metrics = GatewayMetrics()
         let fallbackMetrics = FallbackMetrics()

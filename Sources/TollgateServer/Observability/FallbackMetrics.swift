@@ -22,6 +22,11 @@ final class FallbackMetrics: Sendable {
         self.counter("tollgate_fallbacks_total", [("route", route), ("step", step.rawValue)]).increment()
     }
 
+    /// A cache lookup: `exact` (a hit) or `miss`.
+    func cache(route: String, result: String) {
+        self.counter("tollgate_cache_lookups_total", [("route", route), ("result", result)]).increment()
+    }
+
     /// A fallback model got the conversation without its oldest `messages` (context window).
     func trimmed(route: String, model: String, messages: Int) {
         self.counter("tollgate_context_trims_total", [("route", route), ("model", model)]).increment()

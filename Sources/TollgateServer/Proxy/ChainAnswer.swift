@@ -16,6 +16,8 @@ struct ChainAnswer {
     let metrics: GatewayMetrics
     let fallbackMetrics: FallbackMetrics
     let logger: Logger
+    /// Where a provider's answer is stored for exact repeats, when the request may fill the cache.
+    var cacheFill: CacheFill?
 
     /// Limits or budgets refused the request before any attempt: it cost nothing.
     func refusal(_ error: GatewayError, model: String) -> Response {
@@ -39,6 +41,9 @@ struct ChainAnswer {
             }
             self.observation.record(usage: translated.usage)
             self.observation.recordResponse(translated.body)
+            if let fill = self.fill(for: served.step), (200..<300).contains(upstream.status) {
+                fill.storeWhole(translated.body, usage: translated.usage, cost: self.observation.cost)
+            }
             headers.append(HTTPField(name: .tollgateCostUSD, value: self.observation.cost.description))
             headers[.contentType] = served.plan.isPassthrough ? upstream.header("content-type") ?? "application/json" : "application/json"
             self.observation.finish(status: upstream.status)
@@ -48,10 +53,11 @@ struct ChainAnswer {
             if let upstreamID = stream.upstream.header("x-request-id") ?? stream.upstream.header("request-id") {
                 headers.append(HTTPField(name: .upstreamRequestID, value: upstreamID))
             }
-            let relay = StreamRelay(
+            var relay = StreamRelay(
                 source: .provider(stream, scrubber: served.scrubber), observation: self.observation, metrics: self.metrics,
                 providerName: served.target.provider.name, modelLabel: served.target.resolved.metricLabel, logger: self.logger
             )
+            relay.cacheFill = self.fill(for: served.step)
             return self.streamResponse(headers: headers, body: relay.body)
         }
     }
@@ -62,8 +68,21 @@ struct ChainAnswer {
         self.fallbackMetrics.answered(route: self.route, step: .template)
         var headers = self.headers(model: self.ingress.model, step: .template)
         ticket.addRateLimitHeaders(to: &headers)
-        let synthetic = SyntheticAnswer(text: text, model: self.ingress.model)
         self.logger.notice("answered by the route's template", metadata: ["route": "\(self.route)"])
+        return self.synthetic(SyntheticAnswer(text: text, model: self.ingress.model), headers: headers, label: "template")
+    }
+
+    /// An exact repeat: the stored answer, replayed whole or as a stream, cost 0.
+    func cached(_ answer: CachedAnswer, model: String, ticket: CostTicket) -> Response {
+        self.observation.answeredFromCache(model: model)
+        var headers = self.headers(model: model, step: .none, cache: "exact")
+        ticket.addRateLimitHeaders(to: &headers)
+        return self.synthetic(answer.synthetic, headers: headers, label: "cache")
+    }
+
+    /// An answer the gateway writes itself, in the client's format, whole or streamed.
+    private func synthetic(_ synthetic: SyntheticAnswer, headers: HTTPFields, label: String) -> Response {
+        var headers = headers
         guard self.ingress.isStreaming else {
             let body = switch self.ingress.format {
             case .openAI: synthetic.openAIBody()
@@ -82,9 +101,15 @@ struct ChainAnswer {
         }
         let relay = StreamRelay(
             source: .synthetic(events), observation: self.observation, metrics: self.metrics, providerName: "tollgate",
-            modelLabel: "template", logger: self.logger
+            modelLabel: label, logger: self.logger
         )
         return self.streamResponse(headers: headers, body: relay.body)
+    }
+
+    /// The answer is stored only when the route's own target gave it: a fallback model's
+    /// answer must not be served later as the target's.
+    private func fill(for step: LedgerEntry.Fallback) -> CacheFill? {
+        step == .none || step == .retry ? self.cacheFill : nil
     }
 
     /// Nothing in the chain answered: the last failure, in the client's format.
@@ -109,12 +134,12 @@ struct ChainAnswer {
     }
 
     /// Appended, not set: these names are not there yet, and setting searches the fields.
-    private func headers(model: String, step: LedgerEntry.Fallback) -> HTTPFields {
+    private func headers(model: String, step: LedgerEntry.Fallback, cache: String = "miss") -> HTTPFields {
         var headers = HTTPFields()
         headers.reserveCapacity(16)
         headers.append(HTTPField(name: .tollgateRoute, value: self.route))
         headers.append(HTTPField(name: .tollgateModel, value: model))
-        headers.append(HTTPField(name: .tollgateCache, value: "miss"))
+        headers.append(HTTPField(name: .tollgateCache, value: cache))
         headers.append(HTTPField(name: .tollgateFallback, value: step.rawValue))
         return headers
     }

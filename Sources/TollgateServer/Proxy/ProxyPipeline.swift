@@ -6,7 +6,8 @@ import TollgateCore
 import TollgateUpstream
 
 /// The stages every proxied chat request passes, whichever format it came in, in order:
-/// route (`RouteSelection`), admit the whole chain (`ChainAdmission`), walk the chain
+/// route (`RouteSelection`), the exact cache (`CacheLookup`: a hit answers at once, counted
+/// for rate limits at no cost), admit the whole chain (`ChainAdmission`), walk the chain
 /// (`AttemptLoop`: retries, other deployments, fallback models), and answer in the client's
 /// own format (`ChainAnswer`: the attempt's answer or stream, a template, or the last error).
 /// `RequestObservation` accounts for the request from the moment it is routed.
@@ -42,10 +43,31 @@ struct ProxyPipeline {
         logger[metadataKey: "key"] = .string(key.id)
         if let user = routed.user { logger[metadataKey: "user"] = .string(user) }
 
-        let answer = ChainAnswer(
+        var answer = ChainAnswer(
             ingress: ingress, route: decision.route, requestID: context.requestID, observation: observation,
             metrics: gateway.metrics, fallbackMetrics: gateway.fallbackMetrics, logger: logger
         )
+        if let cache = gateway.cache {
+            let lookup = CacheLookup(cache: cache)
+            if let plan = lookup.plan(ingress, decision: decision, key: key, user: routed.user ?? key.user, headers: requestHeaders) {
+                if let hit = await lookup.lookup(plan, route: decision.route) {
+                    gateway.fallbackMetrics.cache(route: decision.route, result: "exact")
+                    // A hit counts as a request for rate limits and costs nothing against budgets.
+                    do {
+                        let ticket = try await gateway.costs.admit(
+                            requestID: context.requestID, scopes: routed.scopes, budgetDays: routed.budgetDays, price: .free,
+                            inputTokens: 0, maxOutputTokens: 0, logger: logger
+                        )
+                        observation.admitted(ticket)
+                        return answer.cached(hit, model: decision.model, ticket: ticket)
+                    } catch {
+                        return answer.refusal(error, model: decision.model)
+                    }
+                }
+                if plan.read { gateway.fallbackMetrics.cache(route: decision.route, result: "miss") }
+                if plan.store { answer.cacheFill = CacheFill(cache: cache, plan: plan, format: ingress.format == .openAI ? .openAI : .anthropic) }
+            }
+        }
         let prices = gateway.costs.prices
         var planner = FallbackPlanner(decision: decision, contextWindow: { prices.limits(for: $0).contextWindow })
         let admission = ChainAdmission(costs: gateway.costs, targets: targets, defaultMaxTokens: gateway.config.translation.defaultMaxTokens)

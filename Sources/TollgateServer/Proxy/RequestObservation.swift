@@ -63,6 +63,7 @@ final class RequestObservation: Sendable {
         /// `model@provider: reason` of each failed attempt, `; ` between.
         var attemptErrors: String?
         var fallback = LedgerEntry.Fallback.none
+        var cacheStatus = LedgerEntry.CacheStatus.miss
         /// The stream broke after content reached the client.
         var truncated = false
     }
@@ -150,6 +151,21 @@ final class RequestObservation: Sendable {
             progress.usage = nil
             progress.answered = false
         }
+    }
+
+    /// The cache answers: no provider, no cost.
+    func answeredFromCache(model: String) {
+        self.progress.withLock { progress in
+            progress.cacheStatus = .exact
+            progress.served = Served(model: model, provider: "cache", metricLabel: "cache", price: .free)
+            progress.usage = nil
+            progress.answered = false
+        }
+    }
+
+    /// The usage the answering attempt reported, once it did.
+    var usage: TokenUsage? {
+        self.progress.withLock { $0.usage }
     }
 
     /// The stream broke after the client got content from it.
@@ -276,7 +292,7 @@ final class RequestObservation: Sendable {
             servedModel: progress.served?.model ?? context.servedModel, provider: progress.served?.provider ?? context.provider,
             inputTokens: progress.usage?.inputTokens ?? 0,
             cachedInputTokens: progress.usage?.cachedInputTokens ?? 0, outputTokens: progress.usage?.outputTokens ?? 0,
-            costNanodollars: cost.nanos, fallback: progress.fallback, attempts: progress.attempts, attemptErrors: progress.attemptErrors,
+            costNanodollars: cost.nanos, cacheStatus: progress.cacheStatus, fallback: progress.fallback, attempts: progress.attempts, attemptErrors: progress.attemptErrors,
             truncated: progress.truncated, httpStatus: status,
             errorCode: status >= 400 ? (progress.errorCode ?? (status == 499 ? "client_closed_request" : nil)) : nil,
             stream: context.stream, latencyMs: Int(elapsed.milliseconds),

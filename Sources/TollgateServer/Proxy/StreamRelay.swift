@@ -24,6 +24,8 @@ struct StreamRelay {
     let providerName: String
     let modelLabel: String
     let logger: Logger
+    /// Stores the answer for exact repeats once the stream ended cleanly.
+    var cacheFill: CacheFill?
 
     var body: ResponseBody {
         ResponseBody { writer in
@@ -54,11 +56,17 @@ struct StreamRelay {
         self.observation.firstByte()
         self.metrics.recordTimeToFirstByte(provider: self.providerName, model: self.modelLabel, duration: self.observation.elapsed)
         var failure: GatewayError?
+        // What the client received, for the cache (nil when not kept, or past its bound).
+        var transcript: ByteBuffer? = self.cacheFill.map { _ in ByteBuffer() }
+        let transcriptLimit = self.cacheFill?.transcriptLimit ?? 0
         // Whole events only reach `output`, so a key cannot straddle two checks.
         func send(_ output: inout ByteBuffer) async throws {
             guard output.readableBytes > 0 else { return }
             if let scrubbed = scrubber?.scrub(output) { output = scrubbed }
             if keepsText { self.observation.recordResponse(output) }
+            if transcript != nil {
+                if transcript!.readableBytes + output.readableBytes > transcriptLimit { transcript = nil } else { transcript!.writeImmutableBuffer(output) }
+            }
             try await writer.write(output)
             output.clear()
         }
@@ -94,6 +102,9 @@ struct StreamRelay {
         guard let failure else {
             try await send(&output)
             self.observation.record(usage: transcoder.usage)
+            if let fill = self.cacheFill, let transcript {
+                fill.storeStream(transcript, usage: self.observation.usage, cost: self.observation.cost)
+            }
             return 200
         }
         // The client has content already: report the failure the way its format does

@@ -210,13 +210,16 @@ import Testing
         #expect(passthrough.route == "default" && passthrough.model == "gpt-4o" && !passthrough.modelChanged)
     }
 
-    /// Until the response cache runs, a route's `cache:` would be a setting that does nothing.
-    @Test func cachePoliciesAreRefusedUntilTheCacheExists() {
-        #expect(throws: ConfigError.self) {
-            try compileRules("""
-                routes:
-                  - { name: default, default: true, target: passthrough, cache: { exact: true } }
-                """)
+    @Test func cachePoliciesLoadAndTheSemanticCacheIsRefusedUntilItExists() throws {
+        let rules = try compileRules("""
+            routes:
+              - { name: default, default: true, target: passthrough, cache: { exact: true, scope: user, ttl: 10m, max_temperature: 0.5 } }
+            """)
+        #expect(rules.evaluate(.init(model: "gpt-4o")).cache == RouteCachePolicy(exact: true, scope: .user, ttl: .seconds(600), maxTemperature: 0.5))
+        for bad in ["{ semantic: true }", "{ threshold: 0.9 }", "{ scope: tenant }", "{ max_temperature: 3 }", "{ ttl: 0s }"] {
+            #expect(throws: ConfigError.self, "\(bad)") {
+                try compileRules("routes:\n  - { name: default, default: true, target: passthrough, cache: \(bad) }\n")
+            }
         }
     }
 
