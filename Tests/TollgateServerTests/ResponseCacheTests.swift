@@ -39,8 +39,11 @@ import TollgateTestSupport
             #expect(payloads.contains { $0.contains(#""finish_reason":"stop""#) } && payloads.contains { $0.contains(#""prompt_tokens""#) })
             #expect(gateway.provider.received.count == 1)
 
+            let original = try await FallbackChainTests.row(gateway, for: first)
             let row = try await FallbackChainTests.row(gateway, for: again)
             #expect(row.cacheStatus == .exact && row.costNanodollars == 0 && row.provider == "cache" && row.attempts == 0)
+            // The hit saved what the original answer cost.
+            #expect(original.costNanodollars > 0 && row.cacheAvoidedNanodollars == original.costNanodollars && original.cacheAvoidedNanodollars == 0)
         }
     }
 

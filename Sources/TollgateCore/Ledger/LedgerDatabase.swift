@@ -104,6 +104,10 @@ public final class LedgerDatabase: Sendable {
                 ALTER TABLE ledger_entry ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        // What each cache hit saved: the original answer's cost. Earlier rows saved nothing.
+        migrator.registerMigration("v4-cache-savings") { db in
+            try db.execute(sql: "ALTER TABLE ledger_entry ADD COLUMN cache_avoided_nanos INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 
@@ -114,8 +118,8 @@ public final class LedgerDatabase: Sendable {
             time_ms, request_id, key_id, team, user, route, requested_model, served_model, provider,
             input_tokens, cached_input_tokens, output_tokens, cost_nanos, cache_status, fallback,
             attempt_errors, http_status, error_code, stream, latency_ms, upstream_latency_ms, ttft_ms,
-            attempts, truncated, features, prompt_text, response_text
-        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            attempts, truncated, features, prompt_text, response_text, cache_avoided_nanos
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     /// Inserts `rows` with the caller's transaction.
@@ -164,6 +168,7 @@ public final class LedgerDatabase: Sendable {
             binder.bind(row.text())  // features
             binder.bind(row.text())  // prompt text (nil unless stored)
             binder.bind(row.text())  // response text
+            binder.bind(numbers.cacheAvoidedNanodollars)
             let stepped = sqlite3_step(statement)
             sqlite3_reset(statement)
             guard stepped == SQLITE_DONE else {
@@ -258,6 +263,7 @@ public final class LedgerDatabase: Sendable {
             outputTokens: row["output_tokens"],
             costNanodollars: row["cost_nanos"],
             cacheStatus: LedgerEntry.CacheStatus(rawValue: row["cache_status"]) ?? .miss,
+            cacheAvoidedNanodollars: row["cache_avoided_nanos"],
             fallback: LedgerEntry.Fallback(rawValue: row["fallback"]) ?? .none,
             attempts: row["attempts"],
             attemptErrors: row["attempt_errors"],

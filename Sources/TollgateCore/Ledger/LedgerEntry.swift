@@ -39,6 +39,8 @@ public struct LedgerEntry: Sendable, Equatable {
     /// millions of rows are exact; `costUSD` is the same amount as a `Double`.
     public var costNanodollars: Int64
     public var cacheStatus: CacheStatus
+    /// On a cache hit, what the original answer cost: what the hit saved (0 otherwise).
+    public var cacheAvoidedNanodollars: Int64
     public var fallback: Fallback
     /// Upstream attempts the fallback chain made (0 when none was made: refused, template).
     public var attempts: Int
@@ -82,6 +84,7 @@ public struct LedgerEntry: Sendable, Equatable {
         outputTokens: Int = 0,
         costNanodollars: Int64 = 0,
         cacheStatus: CacheStatus = .miss,
+        cacheAvoidedNanodollars: Int64 = 0,
         fallback: Fallback = .none,
         attempts: Int = 1,
         attemptErrors: String? = nil,
@@ -110,6 +113,7 @@ public struct LedgerEntry: Sendable, Equatable {
         self.outputTokens = outputTokens
         self.costNanodollars = costNanodollars
         self.cacheStatus = cacheStatus
+        self.cacheAvoidedNanodollars = cacheAvoidedNanodollars
         self.fallback = fallback
         self.attempts = attempts
         self.attemptErrors = attemptErrors

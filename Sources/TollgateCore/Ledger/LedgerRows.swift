@@ -40,8 +40,8 @@ struct LedgerRows: Sendable {
     /// Bytes the buffer holds room for (what keeping it for reuse keeps allocated).
     var capacity: Int { self.bytes.capacity }
 
-    /// Bytes of a row before its strings: ten `Int64`s and the flags.
-    private static let fixedSize = 10 * 8 + 1
+    /// Bytes of a row before its strings: eleven `Int64`s and the flags.
+    private static let fixedSize = 11 * 8 + 1
     private static let stringCount = 15
 
     /// Appends `entry`. Prompt and response text are kept only with `storeText`.
@@ -74,6 +74,7 @@ struct LedgerRows: Sendable {
             out.int64(Int64(entry.upstreamLatencyMs ?? 0))
             out.int64(Int64(entry.timeToFirstTokenMs ?? 0))
             out.int64(Int64(entry.attempts))
+            out.int64(entry.cacheAvoidedNanodollars)
             out.byte(flags)
             out.text(entry.requestID)
             out.text(entry.keyID)
@@ -196,21 +197,21 @@ struct LedgerRows: Sendable {
         struct Numbers {
             var timeMs, inputTokens, cachedInputTokens, outputTokens, costNanodollars, httpStatus, latencyMs: Int64
             var upstreamLatencyMs, timeToFirstTokenMs: Int64?
-            var attempts: Int64
+            var attempts, cacheAvoidedNanodollars: Int64
             var stream, truncated: Bool
         }
 
         mutating func numbers() -> Numbers {
             let timeMs = self.int64(), input = self.int64(), cached = self.int64(), output = self.int64()
             let cost = self.int64(), status = self.int64(), latency = self.int64()
-            let upstream = self.int64(), firstToken = self.int64(), attempts = self.int64()
+            let upstream = self.int64(), firstToken = self.int64(), attempts = self.int64(), avoided = self.int64()
             let flags = self.byte()
             return Numbers(
                 timeMs: timeMs, inputTokens: input, cachedInputTokens: cached, outputTokens: output, costNanodollars: cost,
                 httpStatus: status, latencyMs: latency,
                 upstreamLatencyMs: flags & LedgerRows.hasUpstreamLatency != 0 ? upstream : nil,
                 timeToFirstTokenMs: flags & LedgerRows.hasTimeToFirstToken != 0 ? firstToken : nil,
-                attempts: attempts, stream: flags & LedgerRows.stream != 0, truncated: flags & LedgerRows.truncated != 0
+                attempts: attempts, cacheAvoidedNanodollars: avoided, stream: flags & LedgerRows.stream != 0, truncated: flags & LedgerRows.truncated != 0
             )
         }
     }
@@ -246,6 +247,7 @@ struct LedgerRows: Sendable {
                 inputTokens: Int(numbers.inputTokens), cachedInputTokens: Int(numbers.cachedInputTokens),
                 outputTokens: Int(numbers.outputTokens), costNanodollars: numbers.costNanodollars,
                 cacheStatus: strings[8].flatMap(LedgerEntry.CacheStatus.init(rawValue:)) ?? .miss,
+                cacheAvoidedNanodollars: numbers.cacheAvoidedNanodollars,
                 fallback: strings[9].flatMap(LedgerEntry.Fallback.init(rawValue:)) ?? .none, attempts: Int(numbers.attempts),
                 attemptErrors: strings[10], truncated: numbers.truncated, httpStatus: Int(numbers.httpStatus),
                 errorCode: strings[11], stream: numbers.stream, latencyMs: Int(numbers.latencyMs),

@@ -50,7 +50,8 @@ struct CacheLookup {
     }
 
     /// The tenant whose entries a request reads: the team (a key without one: the key), the
-    /// key, the end user within the team or key, or everyone.
+    /// key, the end user within the team or key (requests naming no user share one set), or
+    /// everyone.
     static func scope(_ scope: RouteCachePolicy.Scope, key: GatewayKey, user: String?) -> String {
         let tenant = key.team.map { "team:" + $0 } ?? "key:" + key.id
         switch scope {
@@ -61,8 +62,8 @@ struct CacheLookup {
         }
     }
 
-    func lookup(_ plan: Plan, route: String) async -> CachedAnswer? {
+    func lookup(_ plan: Plan) async -> CachedAnswer? {
         guard plan.read else { return nil }
-        return await self.cache.lookup(plan.key, route: route)
+        return await self.cache.lookup(plan.key)
     }
 }

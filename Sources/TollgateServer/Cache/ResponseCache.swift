@@ -27,7 +27,7 @@ final class ResponseCache: Sendable {
         self.logger = logger
     }
 
-    func lookup(_ key: CacheKey, route: String) async -> CachedAnswer? {
+    func lookup(_ key: CacheKey) async -> CachedAnswer? {
         let start = ContinuousClock.now
         defer { self.lookupTimer.recordNanoseconds((ContinuousClock.now - start).nanoseconds) }
         if let answer = self.local.value(for: key.hex) { return answer }

@@ -74,7 +74,7 @@ struct ChainAnswer {
 
     /// An exact repeat: the stored answer, replayed whole or as a stream, cost 0.
     func cached(_ answer: CachedAnswer, model: String, ticket: CostTicket) -> Response {
-        self.observation.answeredFromCache(model: model)
+        self.observation.answeredFromCache(model: model, avoided: answer.cost)
         var headers = self.headers(model: model, step: .none, cache: "exact")
         ticket.addRateLimitHeaders(to: &headers)
         return self.synthetic(answer.synthetic, headers: headers, label: "cache")

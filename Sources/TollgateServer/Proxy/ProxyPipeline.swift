@@ -50,7 +50,7 @@ struct ProxyPipeline {
         if let cache = gateway.cache {
             let lookup = CacheLookup(cache: cache)
             if let plan = lookup.plan(ingress, decision: decision, key: key, user: routed.user ?? key.user, headers: requestHeaders) {
-                if let hit = await lookup.lookup(plan, route: decision.route) {
+                if let hit = await lookup.lookup(plan) {
                     gateway.fallbackMetrics.cache(route: decision.route, result: "exact")
                     // A hit counts as a request for rate limits and costs nothing against budgets.
                     do {

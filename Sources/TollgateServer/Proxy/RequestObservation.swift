@@ -64,6 +64,8 @@ final class RequestObservation: Sendable {
         var attemptErrors: String?
         var fallback = LedgerEntry.Fallback.none
         var cacheStatus = LedgerEntry.CacheStatus.miss
+        /// What a cache hit saved.
+        var cacheAvoided = USD.zero
         /// The stream broke after content reached the client.
         var truncated = false
     }
@@ -154,9 +156,10 @@ final class RequestObservation: Sendable {
     }
 
     /// The cache answers: no provider, no cost.
-    func answeredFromCache(model: String) {
+    func answeredFromCache(model: String, avoided: USD) {
         self.progress.withLock { progress in
             progress.cacheStatus = .exact
+            progress.cacheAvoided = avoided
             progress.served = Served(model: model, provider: "cache", metricLabel: "cache", price: .free)
             progress.usage = nil
             progress.answered = false
@@ -292,7 +295,8 @@ final class RequestObservation: Sendable {
             servedModel: progress.served?.model ?? context.servedModel, provider: progress.served?.provider ?? context.provider,
             inputTokens: progress.usage?.inputTokens ?? 0,
             cachedInputTokens: progress.usage?.cachedInputTokens ?? 0, outputTokens: progress.usage?.outputTokens ?? 0,
-            costNanodollars: cost.nanos, cacheStatus: progress.cacheStatus, fallback: progress.fallback, attempts: progress.attempts, attemptErrors: progress.attemptErrors,
+            costNanodollars: cost.nanos, cacheStatus: progress.cacheStatus,
+            cacheAvoidedNanodollars: progress.cacheAvoided.nanos, fallback: progress.fallback, attempts: progress.attempts, attemptErrors: progress.attemptErrors,
             truncated: progress.truncated, httpStatus: status,
             errorCode: status >= 400 ? (progress.errorCode ?? (status == 499 ? "client_closed_request" : nil)) : nil,
             stream: context.stream, latencyMs: Int(elapsed.milliseconds),
