@@ -141,4 +141,21 @@ import TollgateTestSupport
             }
         }
     }
+
+    @Test func withRedisDownTheCacheKeepsServingFromTheProcess() async throws {
+        try await RedisServerProcess.withServer { redis in
+            try await GatewayHarness.run(configure: SharedLimitsTests.sharedRedis(redis.url, timeout: .milliseconds(300))) { gateway in
+                _ = try await gateway.chat(Self.ask("before"))
+                redis.pause()
+                defer { redis.resume() }
+                // Every Redis call now times out: hits and misses alike are answered, never failed.
+                #expect(try await gateway.chat(Self.ask("before")).header("X-Tollgate-Cache") == "exact")
+                let miss = try await gateway.chat(Self.ask("during"))
+                #expect(miss.status == 200 && miss.header("X-Tollgate-Cache") == "miss")
+                let hit = try await gateway.chat(Self.ask("during"))
+                #expect(hit.status == 200 && hit.header("X-Tollgate-Cache") == "exact" && Self.content(hit) == "Echo: during")
+                #expect(gateway.provider.received.count == 2)
+            }
+        }
+    }
 }
