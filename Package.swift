@@ -78,6 +78,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 "CTollgateSQLite",
+                "TollgateEmbedding",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -134,6 +135,13 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "semantic-bench",
+            dependencies: ["TollgateEmbedding", "COpenBLAS"],
+            path: "bench/semantic/SemanticBench",
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
             name: "embedding-bench",
             dependencies: ["TollgateEmbedding", "COpenBLAS"],
             path: "bench/embedding/EmbeddingBench",
@@ -178,6 +186,7 @@ let package = Package(
             name: "TollgateCoreTests",
             dependencies: [
                 "TollgateCore",
+                "TollgateEmbedding",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

@@ -7,10 +7,15 @@ public struct EmbeddingBatch: Sendable, Equatable {
     public var tokenCounts: [Int]?
     /// Tokens consumed by the whole call: what `/v1/embeddings` reports as `usage`.
     public var totalTokens: Int
+    /// Per input, when asked for (``LocalEmbedder/embed(_:keepingTokenVectors:)``): the final
+    /// hidden state of each word-piece token between `[CLS]` and `[SEP]`, L2-normalised, one
+    /// `dimensions`-float row per token, rows concatenated.
+    public var tokenVectors: [[Float]]?
 
     /// Creates a batch; `totalTokens` defaults to the sum of `tokenCounts`.
-    public init(vectors: [[Float]], tokenCounts: [Int]?, totalTokens: Int? = nil) {
+    public init(vectors: [[Float]], tokenCounts: [Int]?, totalTokens: Int? = nil, tokenVectors: [[Float]]? = nil) {
         self.vectors = vectors
+        self.tokenVectors = tokenVectors
         self.tokenCounts = tokenCounts
         self.totalTokens = totalTokens ?? tokenCounts?.reduce(0, +) ?? 0
     }

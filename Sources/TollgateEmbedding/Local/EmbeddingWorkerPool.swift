@@ -15,11 +15,16 @@ final class EmbeddingWorkerPool: @unchecked Sendable {
     /// One `embed` call waiting for a worker.
     final class Job: Sendable {
         let texts: [String]
+        let keepTokenVectors: Bool
         let continuation: CheckedContinuation<EmbeddingBatch, any Error>
         let cancellation: CancellationFlag
 
-        init(texts: [String], cancellation: CancellationFlag, continuation: CheckedContinuation<EmbeddingBatch, any Error>) {
+        init(
+            texts: [String], keepTokenVectors: Bool, cancellation: CancellationFlag,
+            continuation: CheckedContinuation<EmbeddingBatch, any Error>
+        ) {
             self.texts = texts
+            self.keepTokenVectors = keepTokenVectors
             self.cancellation = cancellation
             self.continuation = continuation
         }
@@ -53,12 +58,16 @@ final class EmbeddingWorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Enqueues `job` for the next free worker.
-    func submit(_ job: Job) {
+    /// Enqueues `job` for the next free worker; with `maxWaiting`, only when fewer jobs than
+    /// that are waiting (returns false, and `job` is not taken, otherwise).
+    @discardableResult
+    func submit(_ job: Job, maxWaiting: Int? = nil) -> Bool {
         condition.lock()
+        defer { condition.unlock() }
+        if let maxWaiting, queue.count - queueHead >= maxWaiting { return false }
         queue.append(job)
         condition.signal()
-        condition.unlock()
+        return true
     }
 
     /// Lets the workers finish what is queued and exit.
@@ -115,21 +124,29 @@ final class EmbeddingWorkerPool: @unchecked Sendable {
         guard !live.isEmpty else { return }
 
         let sequences = live.flatMap { $0.texts.map(model.tokenize) }
-        let vectors = embed(sequences, workspace: workspace)
+        let keepTokens = live.contains { $0.keepTokenVectors }
+        let (vectors, tokenVectors) = embed(sequences, keepingTokens: keepTokens, workspace: workspace)
         var start = 0
         for job in live {
             let range = start..<start + job.texts.count
             start = range.upperBound
             job.continuation.resume(
-                returning: EmbeddingBatch(vectors: Array(vectors[range]), tokenCounts: sequences[range].map(\.count))
+                returning: EmbeddingBatch(
+                    vectors: Array(vectors[range]), tokenCounts: sequences[range].map(\.count),
+                    tokenVectors: job.keepTokenVectors ? Array(tokenVectors[range]) : nil
+                )
             )
         }
     }
 
     /// Runs the encoder over consecutive chunks of at most `maxBatchTokens` tokens.
-    private func embed(_ sequences: [[Int32]], workspace: EncoderWorkspace) -> [[Float]] {
+    /// With `keepingTokens`, also each sequence's token vectors without `[CLS]` and `[SEP]`.
+    private func embed(
+        _ sequences: [[Int32]], keepingTokens: Bool, workspace: EncoderWorkspace
+    ) -> (vectors: [[Float]], tokenVectors: [[Float]]) {
         let dimensions = model.dimensions
         var vectors: [[Float]] = []
+        var tokenVectors: [[Float]] = []
         vectors.reserveCapacity(sequences.count)
         var chunkStart = 0
         while chunkStart < sequences.count {
@@ -140,15 +157,26 @@ final class EmbeddingWorkerPool: @unchecked Sendable {
                 chunkEnd += 1
             }
             let chunk = Array(sequences[chunkStart..<chunkEnd])
+            var states = [Float](repeating: 0, count: keepingTokens ? tokens * dimensions : 0)
             let flat = [Float](unsafeUninitializedCapacity: chunk.count * dimensions) { buffer, initialized in
-                model.encoder.encode(chunk, into: buffer.baseAddress!, workspace: workspace)
+                states.withUnsafeMutableBufferPointer { states in
+                    model.encoder.encode(
+                        chunk, into: buffer.baseAddress!, tokenStates: keepingTokens ? states.baseAddress : nil, workspace: workspace
+                    )
+                }
                 initialized = chunk.count * dimensions
             }
+            var row = 0
             for s in 0..<chunk.count {
                 vectors.append(Array(flat[s * dimensions..<(s + 1) * dimensions]))
+                if keepingTokens {
+                    let inner = max(chunk[s].count - 2, 0)
+                    tokenVectors.append(Array(states[(row + 1) * dimensions..<(row + 1 + inner) * dimensions]))
+                }
+                row += chunk[s].count
             }
             chunkStart = chunkEnd
         }
-        return vectors
+        return (vectors, tokenVectors)
     }
 }

@@ -58,12 +58,23 @@ public final class LocalEmbedder: Embedder {
     /// Embeds `texts` on a worker thread; cancelling the calling task before a worker starts on
     /// it throws `CancellationError`.
     public func embed(_ texts: [String]) async throws -> EmbeddingBatch {
-        guard !texts.isEmpty else { return EmbeddingBatch(vectors: [], tokenCounts: []) }
+        try await embed(texts, keepingTokenVectors: false)
+    }
+
+    /// Embeds `texts` as ``embed(_:)`` does; with `keepingTokenVectors`, the batch also carries
+    /// each text's token vectors (``EmbeddingBatch/tokenVectors``). With `maxWaiting`, throws
+    /// ``EmbedderSaturated`` at once when that many calls already wait for a worker: a caller
+    /// that can do without the embedding (the semantic cache) skips it instead of queueing.
+    public func embed(_ texts: [String], keepingTokenVectors: Bool, maxWaiting: Int? = nil) async throws -> EmbeddingBatch {
+        guard !texts.isEmpty else { return EmbeddingBatch(vectors: [], tokenCounts: [], tokenVectors: keepingTokenVectors ? [] : nil) }
         try Task.checkCancellation()
         let cancellation = EmbeddingWorkerPool.CancellationFlag()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                workers.submit(.init(texts: texts, cancellation: cancellation, continuation: continuation))
+                let job = EmbeddingWorkerPool.Job(
+                    texts: texts, keepTokenVectors: keepingTokenVectors, cancellation: cancellation, continuation: continuation
+                )
+                if !workers.submit(job, maxWaiting: maxWaiting) { continuation.resume(throwing: EmbedderSaturated()) }
             }
         } onCancel: {
             cancellation.cancel()
@@ -79,3 +90,7 @@ public final class LocalEmbedder: Embedder {
     /// The tokenizer of the model.
     public var tokenizer: WordPieceTokenizer { model.tokenizer }
 }
+
+/// Thrown by ``LocalEmbedder/embed(_:keepingTokenVectors:maxWaiting:)`` when the workers are
+/// too far behind to take more work.
+public struct EmbedderSaturated: Error, Sendable {}

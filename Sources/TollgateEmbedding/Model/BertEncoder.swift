@@ -15,7 +15,13 @@ struct BertEncoder: Sendable {
 
     /// Embeds `sequences` (token ids with `[CLS]`/`[SEP]`, each no longer than the position
     /// table) into `output`, `sequences.count` rows of `hiddenSize` floats, using `workspace`.
-    func encode(_ sequences: [[Int32]], into output: UnsafeMutablePointer<Float>, workspace: EncoderWorkspace) {
+    /// With `tokenStates`, also writes every token's final hidden state, L2-normalised, packed
+    /// in sequence order (one `hiddenSize` row per token): the semantic cache's false-hit guard
+    /// aligns tokens of two questions with them.
+    func encode(
+        _ sequences: [[Int32]], into output: UnsafeMutablePointer<Float>, tokenStates: UnsafeMutablePointer<Float>? = nil,
+        workspace: EncoderWorkspace
+    ) {
         let h = config.hiddenSize
         let heads = config.numAttentionHeads
         let dh = config.headSize
@@ -95,6 +101,11 @@ struct BertEncoder: Sendable {
                 hidden, rows: tokens, columns: h, adding: projection, bias: layer.outputBias,
                 gamma: layer.outputNormGamma, beta: layer.outputNormBeta, epsilon: eps
             )
+        }
+
+        if let tokenStates {
+            tokenStates.update(from: hidden, count: tokens * h)
+            for t in 0..<tokens { Kernels.normalize(tokenStates + t * h, count: h) }
         }
 
         // Pooling and normalisation.
