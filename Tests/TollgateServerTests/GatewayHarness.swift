@@ -57,16 +57,19 @@ struct GatewayHarness: Sendable {
     /// The provider key the `*-wrong-key` providers send (the fake provider refuses it).
     static let wrongProviderKey = "sk-wrong-provider-key-42424242"
 
+    /// `dataDirectory`: a directory kept after the run (a restart test runs twice on it);
+    /// otherwise a fresh one, removed afterwards.
     static func run(
         localEmbeddings: Bool = false,
+        dataDirectory kept: String? = nil,
         budgets: [String: String] = [:],
         keyLimits: (rpm: Int?, tpm: Int?, maxConcurrent: Int?, dailyBudgetUSD: Double?) = (nil, nil, nil, nil),
         configure: @Sendable (inout GatewayConfig) -> Void = { _ in },
         _ body: @Sendable (GatewayHarness) async throws -> Void
     ) async throws {
         try await FakeProvider.withRunning { provider in
-            let dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-test-\(UUID().uuidString)").path
-            defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+            let dataDirectory = kept ?? FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-test-\(UUID().uuidString)").path
+            defer { if kept == nil { try? FileManager.default.removeItem(atPath: dataDirectory) } }
             var config = GatewayConfig(
                 dataDirectory: dataDirectory,
                 providers: [

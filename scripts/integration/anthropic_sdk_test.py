@@ -107,6 +107,20 @@ def _():
     assert stop == first.stop_reason
 
 
+@check("a paraphrase streamed is replayed from the semantic cache")
+def _():
+    first = client.messages.create(
+        model="claude-sonnet-4-5", max_tokens=64, messages=[{"role": "user", "content": "What is the capital city of France?"}]
+    )
+    raw = client.messages.with_raw_response.create(
+        model="claude-sonnet-4-5", max_tokens=64, messages=[{"role": "user", "content": "What's the capital city of France?"}],
+        stream=True,
+    )
+    assert raw.headers["x-tollgate-cache"] == "semantic", raw.headers
+    text = "".join(event.delta.text for event in raw.parse() if event.type == "content_block_delta")
+    assert text == first.content[0].text, text
+
+
 @check("models")
 def _():
     ids = [model.id for model in client.models.list()]

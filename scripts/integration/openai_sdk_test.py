@@ -66,6 +66,20 @@ def _():
     assert finish == "stop" and usage is not None and usage.completion_tokens == first.usage.completion_tokens
 
 
+@check("a paraphrase streamed is replayed from the semantic cache")
+def _():
+    first = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "How can I improve my English speaking skills?"}]
+    )
+    raw = client.chat.completions.with_raw_response.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "How do I improve my English speaking skills?"}], stream=True
+    )
+    assert raw.headers["x-tollgate-cache"] == "semantic", raw.headers
+    assert 0.9 < float(raw.headers["x-tollgate-cache-similarity"]) < 1
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in raw.parse() if chunk.choices)
+    assert text == first.choices[0].message.content, text
+
+
 @check("chat completion stream")
 def _():
     stream = client.chat.completions.create(

@@ -60,6 +60,8 @@ provider_port="$(sed -n 's/^port=//p' "$work/provider.out")"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 export OPENAI_BASE_URL="http://127.0.0.1:$provider_port/v1" OPENAI_API_KEY="$provider_key" TOLLGATE_DATA_DIR="$work/data"
 export ANTHROPIC_BASE_URL="http://127.0.0.1:$provider_port" ANTHROPIC_API_KEY="$provider_key"
+# Exact and semantic cache: the checks replay both kinds of hits through the SDKs' parsers.
+export TOLLGATE_CACHE_MODE=semantic
 secret="$("$bin/tollgate" keys create --config "$config" --name sdk-integration | tail -n 1)"
 "$bin/tollgate" serve --config "$config" --port "$port" > "$work/gateway.log" 2>&1 &
 pids+=($!)

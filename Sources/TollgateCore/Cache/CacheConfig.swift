@@ -1,10 +1,13 @@
 /// `tollgate.yaml`'s `cache:`: the response cache's mode and sizes. Routes refine it
-/// (`cache:` per route: on or off, scope, TTL, highest temperature).
+/// (`cache:` per route: on or off, semantic or not, scope, TTL, highest temperature).
 public struct CacheConfig: Sendable, Equatable {
     public enum Mode: String, Sendable, Equatable {
         case off
         /// Exact repeats of a request are answered from the cache.
         case exact
+        /// Exact repeats, and on routes that allow it, questions the semantic cache's guard
+        /// judges to have the same answer as a stored one.
+        case semantic
     }
 
     /// `mode`, from `${TOLLGATE_CACHE_MODE:-exact}` in the shipped file.
@@ -18,19 +21,25 @@ public struct CacheConfig: Sendable, Equatable {
     /// Share entries through Redis when `stores.redis_url` is set (replicas share hits, a
     /// restart keeps them).
     public var redis: Bool
+    /// The semantic cache's guard, sizes and snapshot (used in mode `semantic`).
+    public var semantic: SemanticCacheConfig
 
-    public init(mode: Mode = .exact, maxBytes: Int = 256 << 20, maxEntryBytes: Int = 1 << 20, ttl: Duration = .seconds(3600), redis: Bool = true) {
+    public init(
+        mode: Mode = .exact, maxBytes: Int = 256 << 20, maxEntryBytes: Int = 1 << 20, ttl: Duration = .seconds(3600), redis: Bool = true,
+        semantic: SemanticCacheConfig = SemanticCacheConfig()
+    ) {
         self.mode = mode
         self.maxBytes = maxBytes
         self.maxEntryBytes = maxEntryBytes
         self.ttl = ttl
         self.redis = redis
+        self.semantic = semantic
     }
 }
 
 extension CacheConfig: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case mode, ttl, redis
+        case mode, ttl, redis, semantic
         case maxBytes = "max_bytes"
         case maxEntryBytes = "max_entry_bytes"
     }
@@ -42,12 +51,9 @@ extension CacheConfig: Decodable {
         switch try container.decodeIfPresent(String.self, forKey: .mode).nonEmpty ?? "exact" {
         case "off": self.mode = .off
         case "exact": self.mode = .exact
-        case "semantic":
-            throw DecodingError.dataCorruptedError(
-                forKey: .mode, in: container, debugDescription: "the semantic cache is not available yet; use 'exact' or 'off'"
-            )
+        case "semantic": self.mode = .semantic
         case let other:
-            throw DecodingError.dataCorruptedError(forKey: .mode, in: container, debugDescription: "unknown mode '\(other)' (off or exact)")
+            throw DecodingError.dataCorruptedError(forKey: .mode, in: container, debugDescription: "unknown mode '\(other)' (off, exact or semantic)")
         }
         func bytes(_ key: CodingKeys) throws -> Int? {
             guard let value = try container.decodeIfPresent(Int.self, forKey: key) else { return nil }
@@ -61,5 +67,6 @@ extension CacheConfig: Decodable {
             self.ttl = ttl
         }
         self.redis = try container.decodeIfPresent(Bool.self, forKey: .redis) ?? true
+        self.semantic = try container.decodeIfPresent(SemanticCacheConfig.self, forKey: .semantic) ?? SemanticCacheConfig()
     }
 }

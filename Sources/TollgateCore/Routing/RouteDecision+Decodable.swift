@@ -126,10 +126,6 @@ extension RouteCachePolicy: Decodable {
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        // Accepted only once the semantic cache runs; until then a setting would be a silent no-op.
-        for key in [CodingKeys.semantic, .threshold] where container.contains(key) {
-            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "the semantic cache is not available yet; remove '\(key.rawValue)'")
-        }
         var scope: Scope?
         if let name = try container.decodeIfPresent(String.self, forKey: .scope) {
             guard let value = Scope(rawValue: name) else {
@@ -147,7 +143,16 @@ extension RouteCachePolicy: Decodable {
         if let maxTemperature, !(0...2).contains(maxTemperature) {
             throw DecodingError.dataCorruptedError(forKey: .maxTemperature, in: container, debugDescription: "a temperature is 0 to 2")
         }
-        self.init(exact: try container.decodeIfPresent(Bool.self, forKey: .exact), scope: scope, ttl: ttl, maxTemperature: maxTemperature)
+        let threshold = try container.decodeIfPresent(Double.self, forKey: .threshold)
+        if let threshold, !(0...1).contains(threshold) {
+            throw DecodingError.dataCorruptedError(
+                forKey: .threshold, in: container, debugDescription: "the semantic guard's threshold is a probability, 0 to 1"
+            )
+        }
+        self.init(
+            exact: try container.decodeIfPresent(Bool.self, forKey: .exact), semantic: try container.decodeIfPresent(Bool.self, forKey: .semantic),
+            threshold: threshold, scope: scope, ttl: ttl, maxTemperature: maxTemperature
+        )
     }
 }
 

@@ -129,14 +129,24 @@ public struct RouteCachePolicy: Sendable, Equatable {
 
     /// Exact repeats answered from the cache (`cache.mode` must allow it).
     public var exact: Bool?
+    /// Similar questions answered from the semantic cache (`cache.mode: semantic` must allow
+    /// it; unset: yes when it does).
+    public var semantic: Bool?
+    /// The semantic guard's probability needed to serve, instead of `cache.semantic`'s.
+    public var threshold: Double?
     public var scope: Scope?
     /// How long an answer stored for this route is served.
     public var ttl: Duration?
     /// Requests sampling hotter than this bypass the cache (an unset temperature counts as 1).
     public var maxTemperature: Double?
 
-    public init(exact: Bool? = nil, scope: Scope? = nil, ttl: Duration? = nil, maxTemperature: Double? = nil) {
+    public init(
+        exact: Bool? = nil, semantic: Bool? = nil, threshold: Double? = nil, scope: Scope? = nil, ttl: Duration? = nil,
+        maxTemperature: Double? = nil
+    ) {
         self.exact = exact
+        self.semantic = semantic
+        self.threshold = threshold
         self.scope = scope
         self.ttl = ttl
         self.maxTemperature = maxTemperature

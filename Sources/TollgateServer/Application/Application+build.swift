@@ -45,6 +45,10 @@ public func buildApplication(
     app.addServices(upstream)
     // The ledger writer stops after the server, so it drains every request's row.
     if let ledger = gateway.ledger { app.addServices(ledger) }
+    // Its last snapshot holds every answer stored before the server stopped.
+    if let semantic = gateway.semanticCache {
+        app.addServices(SemanticCacheSnapshots(cache: semantic, interval: options.config.cache.semantic.snapshotInterval, logger: logger))
+    }
     // Services stop in reverse order, after the server: Redis outlives the requests using it.
     if let redis = gateway.redis {
         app.addServices(redis)

@@ -25,6 +25,8 @@ public final class Gateway: Sendable {
     let redis: RedisClient?
     /// The exact response cache; nil when `cache.mode` is `off`.
     let cache: ResponseCache?
+    /// The semantic cache; nil unless `cache.mode` is `semantic`.
+    let semanticCache: SemanticCache?
     /// BPE token counters for `prompt_tokens`; nil when the rank files are missing, and the
     /// features then fall back to the byte-length estimate.
     let tokenizers: Tokenizers?
@@ -91,6 +93,22 @@ public final class Gateway: Sendable {
         })
         self.logger = logger
         self.embedder = LocalEmbedderSlot(config: config.embeddings, logger: logger)
+        if config.cache.mode == .semantic {
+            guard let local = self.embedder.local else {
+                throw ConfigError(
+                    file: "tollgate.yaml", key: "cache.mode",
+                    reason: "the semantic cache needs the embedding model: \(self.embedder.unavailableReason ?? "not loaded")"
+                )
+            }
+            self.semanticCache = SemanticCache(
+                config: config.cache.semantic, embedder: local,
+                snapshotPath: config.cache.semantic.snapshotInterval == nil
+                    ? nil : URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("semantic-cache.bin").path,
+                logger: logger
+            )
+        } else {
+            self.semanticCache = nil
+        }
         self.modelCatalog = ModelCatalog()
         self.routing = try RoutingTable { () throws(ConfigError) in
             try RoutingRulesLoader.load(config: config, environment: environment)

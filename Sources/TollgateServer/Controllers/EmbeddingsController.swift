@@ -194,16 +194,18 @@ struct EmbeddingsController {
 /// The in-process embedding model, loaded once at start-up. When its files are missing the
 /// gateway still runs and requests for it get a 503 that says how to install it.
 final class LocalEmbedderSlot: Sendable {
-    private let embedder: (any Embedder)?
+    /// The in-process model, nil when it could not be loaded.
+    let local: LocalEmbedder?
+    private var embedder: (any Embedder)? { self.local }
     let unavailableReason: String?
 
     init(config: EmbeddingsConfig, logger: Logger) {
         do {
-            self.embedder = try LocalEmbedder(modelDirectory: config.modelDirectory, modelName: config.localModelName, threads: config.threads)
+            self.local = try LocalEmbedder(modelDirectory: config.modelDirectory, modelName: config.localModelName, threads: config.threads)
             self.unavailableReason = nil
             if let warning = OpenBLASRuntime.performanceWarning { logger.warning("\(warning)") }
         } catch {
-            self.embedder = nil
+            self.local = nil
             self.unavailableReason = "the model at '\(config.modelDirectory)' could not be loaded (\(error)). Run scripts/setup-model.sh to install it."
             logger.warning("local embedding model unavailable", metadata: ["reason": "\(error)", "model_dir": "\(config.modelDirectory)"])
         }

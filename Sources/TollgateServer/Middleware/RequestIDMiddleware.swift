@@ -76,6 +76,7 @@ extension HTTPField.Name {
     static let tollgateRoute = Self("X-Tollgate-Route")!
     static let tollgateModel = Self("X-Tollgate-Model")!
     static let tollgateCache = Self("X-Tollgate-Cache")!
+    static let tollgateCacheSimilarity = Self("X-Tollgate-Cache-Similarity")!
     static let tollgateFallback = Self("X-Tollgate-Fallback")!
     static let tollgateUser = Self("X-Tollgate-User")!
     static let tollgateTag = Self("X-Tollgate-Tag")!

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -73,9 +74,13 @@ struct ChainAnswer {
     }
 
     /// An exact repeat: the stored answer, replayed whole or as a stream, cost 0.
-    func cached(_ answer: CachedAnswer, model: String, ticket: CostTicket) -> Response {
-        self.observation.answeredFromCache(model: model, avoided: answer.cost)
-        var headers = self.headers(model: model, step: .none, cache: "exact")
+    func cached(_ hit: CacheLookup.Hit, model: String, ticket: CostTicket) -> Response {
+        let answer = hit.answer
+        self.observation.answeredFromCache(hit.status, model: model, avoided: answer.cost)
+        var headers = self.headers(model: model, step: .none, cache: hit.status.rawValue)
+        if case .semantic(_, let similarity) = hit {
+            headers.append(HTTPField(name: .tollgateCacheSimilarity, value: String(format: "%.4f", similarity)))
+        }
         ticket.addRateLimitHeaders(to: &headers)
         return self.synthetic(answer.synthetic, headers: headers, label: "cache")
     }

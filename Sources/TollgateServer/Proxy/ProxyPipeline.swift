@@ -6,11 +6,11 @@ import TollgateCore
 import TollgateUpstream
 
 /// The stages every proxied chat request passes, whichever format it came in, in order:
-/// route (`RouteSelection`), the exact cache (`CacheLookup`: a hit answers at once, counted
-/// for rate limits at no cost), admit the whole chain (`ChainAdmission`), walk the chain
-/// (`AttemptLoop`: retries, other deployments, fallback models), and answer in the client's
-/// own format (`ChainAnswer`: the attempt's answer or stream, a template, or the last error).
-/// `RequestObservation` accounts for the request from the moment it is routed.
+/// route (`RouteSelection`), the caches (`CacheLookup`, exact then semantic: a hit answers at
+/// once, counted for rate limits at no cost), admit the whole chain (`ChainAdmission`), walk
+/// the chain (`AttemptLoop`: retries, other deployments, fallback models), and answer in the
+/// client's own format (`ChainAnswer`: the attempt's answer or stream, a template, or the last
+/// error). `RequestObservation` accounts for the request from the moment it is routed.
 struct ProxyPipeline {
     let gateway: Gateway
 
@@ -48,10 +48,10 @@ struct ProxyPipeline {
             metrics: gateway.metrics, fallbackMetrics: gateway.fallbackMetrics, logger: logger
         )
         if let cache = gateway.cache {
-            let lookup = CacheLookup(cache: cache)
-            if let plan = lookup.plan(ingress, decision: decision, key: key, user: routed.user ?? key.user, headers: requestHeaders) {
-                if let hit = await lookup.lookup(plan) {
-                    gateway.fallbackMetrics.cache(route: decision.route, result: "exact")
+            let lookup = CacheLookup(cache: cache, semantic: gateway.semanticCache)
+            if var plan = lookup.plan(ingress, decision: decision, key: key, user: routed.user ?? key.user, headers: requestHeaders) {
+                if let hit = await lookup.lookup(&plan) {
+                    gateway.fallbackMetrics.cache(route: decision.route, result: hit.status.rawValue)
                     // A hit counts as a request for rate limits and costs nothing against budgets.
                     do {
                         let ticket = try await gateway.costs.admit(
@@ -65,7 +65,11 @@ struct ProxyPipeline {
                     }
                 }
                 if plan.read { gateway.fallbackMetrics.cache(route: decision.route, result: "miss") }
-                if plan.store { answer.cacheFill = CacheFill(cache: cache, plan: plan, format: ingress.format == .openAI ? .openAI : .anthropic) }
+                if plan.store {
+                    answer.cacheFill = CacheFill(
+                        cache: cache, semantic: gateway.semanticCache, plan: plan, format: ingress.format == .openAI ? .openAI : .anthropic
+                    )
+                }
             }
         }
         let prices = gateway.costs.prices

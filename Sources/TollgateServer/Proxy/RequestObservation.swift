@@ -156,9 +156,9 @@ final class RequestObservation: Sendable {
     }
 
     /// The cache answers: no provider, no cost.
-    func answeredFromCache(model: String, avoided: USD) {
+    func answeredFromCache(_ status: LedgerEntry.CacheStatus, model: String, avoided: USD) {
         self.progress.withLock { progress in
-            progress.cacheStatus = .exact
+            progress.cacheStatus = status
             progress.cacheAvoided = avoided
             progress.served = Served(model: model, provider: "cache", metricLabel: "cache", price: .free)
             progress.usage = nil

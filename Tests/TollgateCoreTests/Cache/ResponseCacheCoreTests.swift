@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Testing
+import TollgateEmbedding
 @testable import TollgateCore
 
 /// The cache's pure parts: canonical keys, the LRU, what answers may be stored, the stored form.
@@ -59,9 +60,27 @@ import Testing
         #expect(kept.text == "bonjour" && kept.finishReason == "stop_sequence" && kept.stopSequence == "###")
     }
 
-    @Test func theSemanticModeIsRefusedUntilItExists() throws {
+    @Test func cacheSettingsLoadAndBadOnesAreRefused() throws {
         #expect(try ConfigLoader.decode(CacheConfig.self, yaml: "mode: off\nttl: 10m\n", file: "t.yaml", environment: [:]) == CacheConfig(mode: .off, ttl: .seconds(600)))
-        #expect(throws: ConfigError.self) { try ConfigLoader.decode(CacheConfig.self, yaml: "mode: semantic\n", file: "t.yaml", environment: [:]) }
-        #expect(throws: ConfigError.self) { try ConfigLoader.decode(CacheConfig.self, yaml: "max_bytes: 0\n", file: "t.yaml", environment: [:]) }
+        let semantic = try ConfigLoader.decode(CacheConfig.self, yaml: """
+            mode: semantic
+            semantic:
+              guard: balanced
+              threshold: 0.9
+              min_similarity: 0.85
+              coefficients: { intercept: -3, word_order: -2 }
+              max_entries: 10
+              snapshot: false
+            """, file: "t.yaml", environment: [:])
+        #expect(semantic.mode == .semantic && semantic.semantic.maxEntries == 10 && semantic.semantic.snapshotInterval == nil)
+        let guardModel = semantic.semantic.guardModel
+        #expect(guardModel.threshold == 0.9 && guardModel.minimumSimilarity == 0.85 && guardModel.intercept == -3)
+        #expect(guardModel.weights.last == -2 && guardModel.weights.first == SemanticGuard.balanced.weights.first)
+        for bad in [
+            "mode: fuzzy\n", "max_bytes: 0\n", "semantic: { guard: loose }\n", "semantic: { threshold: 2 }\n",
+            "semantic: { coefficients: { colour: 1 } }\n", "semantic: { max_waiting: 0 }\n", "semantic: { snapshot_interval: 0s }\n",
+        ] {
+            #expect(throws: ConfigError.self, "\(bad)") { try ConfigLoader.decode(CacheConfig.self, yaml: bad, file: "t.yaml", environment: [:]) }
+        }
     }
 }

@@ -210,13 +210,15 @@ import Testing
         #expect(passthrough.route == "default" && passthrough.model == "gpt-4o" && !passthrough.modelChanged)
     }
 
-    @Test func cachePoliciesLoadAndTheSemanticCacheIsRefusedUntilItExists() throws {
+    @Test func cachePoliciesLoadAndBadOnesAreRefused() throws {
         let rules = try compileRules("""
             routes:
               - { name: default, default: true, target: passthrough, cache: { exact: true, scope: user, ttl: 10m, max_temperature: 0.5 } }
+              - { name: fuzzy, when: { feature: model, eq: gpt-4o-mini }, target: passthrough, cache: { semantic: true, threshold: 0.9 } }
             """)
         #expect(rules.evaluate(.init(model: "gpt-4o")).cache == RouteCachePolicy(exact: true, scope: .user, ttl: .seconds(600), maxTemperature: 0.5))
-        for bad in ["{ semantic: true }", "{ threshold: 0.9 }", "{ scope: tenant }", "{ max_temperature: 3 }", "{ ttl: 0s }"] {
+        #expect(rules.evaluate(.init(model: "gpt-4o-mini")).cache == RouteCachePolicy(semantic: true, threshold: 0.9))
+        for bad in ["{ semantic: maybe }", "{ threshold: 1.5 }", "{ scope: tenant }", "{ max_temperature: 3 }", "{ ttl: 0s }"] {
             #expect(throws: ConfigError.self, "\(bad)") {
                 try compileRules("routes:\n  - { name: default, default: true, target: passthrough, cache: \(bad) }\n")
             }
