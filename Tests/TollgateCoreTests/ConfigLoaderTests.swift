@@ -77,7 +77,7 @@ import Testing
               port: 8080
               prot: 9
             """
-        #expect(throws: ConfigError(file: "t.yaml", line: 3, key: "server.prot", reason: "unknown key 'prot' (allowed: host, port, max_body_bytes, shutdown_grace_period)")) {
+        #expect(throws: ConfigError(file: "t.yaml", line: 3, key: "server.prot", reason: "unknown key 'prot' (allowed: host, port, max_body_bytes, shutdown_grace_period, idle_timeout, max_connections)")) {
             try ConfigLoader.decode(GatewayConfig.self, yaml: yaml, file: "t.yaml", environment: [:])
         }
     }

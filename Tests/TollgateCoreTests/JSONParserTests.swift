@@ -31,10 +31,13 @@ import Testing
         #expect(try parse(#""x\u0000y""#) == .string("x\u{0}y"))
     }
 
-    @Test func duplicateNamesKeepTheLastValue() throws {
-        let value = try parse(#"{"a":1,"b":2,"a":3}"#)
-        #expect(value["a"] == .int(3))
-        #expect(value.objectValue?.keys == ["a", "b"])
+    @Test func duplicateNamesAreRefusedAtAnyDepth() throws {
+        for text in [#"{"a":1,"b":2,"a":3}"#, #"{"x":[{"k":1,"k":1}]}"#, #"{"a\u0000":1,"a\u0000":2}"#] {
+            let error = try #require(throws: JSONSyntaxError.self) { try parse(text) }
+            #expect(error.duplicateKey?.hasPrefix(text.contains("k") ? "k" : "a") == true, "\(text)")
+            #expect(error.duplicateKey?.contains("\u{0}") == false, "control characters are not echoed")
+        }
+        #expect(try parse(#"{"a":{"a":1},"b":{"a":2}}"#)["b"] == .object(["a": .int(2)]), "the same name in other objects is fine")
     }
 
     @Test(arguments: [

@@ -1,10 +1,21 @@
 import Foundation
 import NIOCore
 import Testing
+import TollgateCore
 import TollgateUpstream
 import TollgateTestSupport
 
 @Suite struct OperationsTests {
+    @Test func aMetricsTokenGuardsMetrics() async throws {
+        try await GatewayHarness.run(configure: { $0.metricsToken = "scrape-secret" }) { gateway in
+            #expect(try await gateway.http.send("GET", "/metrics").status == 401)
+            #expect(try await gateway.http.send("GET", "/metrics", headers: [("Authorization", "Bearer wrong")]).status == 401)
+            let scraped = try await gateway.http.send("GET", "/metrics", headers: [("Authorization", "Bearer scrape-secret")])
+            #expect(scraped.status == 200 && scraped.text.contains("tollgate_"))
+            #expect(try await gateway.http.send("GET", "/health/live").status == 200, "probes stay open")
+        }
+    }
+
     @Test func metricsCountRequestsByRouteModelAndStatus() async throws {
         try await GatewayHarness.run { gateway in
             _ = try await gateway.chat(#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#)

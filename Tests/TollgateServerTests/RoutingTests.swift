@@ -86,6 +86,15 @@ import TollgateUpstream
             #expect(results.allSatisfy { $0 == 200 })
             #expect(try await gateway.chat(#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#).header("X-Tollgate-Route") == "v11")
 
+            // A directory that cannot be read (here: replaced by a file; in the attack, out of
+            // file descriptors) is refused like a bad file, never taken for "no rules".
+            try FileManager.default.removeItem(atPath: gateway.routesDirectory)
+            #expect(FileManager.default.createFile(atPath: gateway.routesDirectory, contents: Data("not a directory".utf8)))
+            let unreadable = try await gateway.adminReload()
+            #expect(unreadable.status == 422 && unreadable.errorField.message?.contains("cannot read the routes directory") == true)
+            #expect(try await gateway.chat(#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#).header("X-Tollgate-Route") == "v11")
+            try FileManager.default.removeItem(atPath: gateway.routesDirectory)
+
             // A broken file is refused with file, line and reason; v11 keeps serving.
             try gateway.writeRoutes("routes:\n  - { name: broken, default: true, target: passthrough, colour: red }\n")
             let rejected = try await gateway.adminReload()

@@ -8,7 +8,10 @@ public struct TestHTTPClient: Sendable {
     public let client: UpstreamClient
     public let baseURL: String
 
+    public let port: Int
+
     public init(client: UpstreamClient, port: Int) {
+        self.port = port
         self.client = client
         self.baseURL = "http://127.0.0.1:\(port)"
     }

@@ -6,6 +6,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var server: ServerConfig
     public var dataDirectory: String
     public var adminKey: String?
+    /// When set, `GET /metrics` wants `Authorization: Bearer <token>` (it exports spend).
+    public var metricsToken: String?
     public var logging: LoggingConfig
     public var providers: [String: ProviderConfig]
     public var models: [ModelMapping]
@@ -71,6 +73,7 @@ extension GatewayConfig: Decodable {
         case server, logging, providers, models, stores, embeddings, translation
         case dataDirectory = "data_dir"
         case adminKey = "admin_key"
+        case metricsToken = "metrics_token"
         case budgetsDirectory = "budgets_dir"
         case routesDirectory = "routes_dir"
         case promptsDirectory = "prompts_dir"
@@ -85,6 +88,7 @@ extension GatewayConfig: Decodable {
         self.server = try container.decodeIfPresent(ServerConfig.self, forKey: .server) ?? .init()
         self.dataDirectory = try container.decodeIfPresent(String.self, forKey: .dataDirectory).nonEmpty ?? "data"
         self.adminKey = try container.decodeIfPresent(String.self, forKey: .adminKey).nonEmpty
+        self.metricsToken = try container.decodeIfPresent(String.self, forKey: .metricsToken).nonEmpty
         self.logging = try container.decodeIfPresent(LoggingConfig.self, forKey: .logging) ?? .init()
         self.providers = try container.decodeIfPresent([String: ProviderConfig].self, forKey: .providers) ?? [:]
         self.models = try container.decodeIfPresent([ModelMapping].self, forKey: .models) ?? []
@@ -167,6 +171,14 @@ public struct ServerConfig: Sendable, Equatable, Decodable {
     public var maxBodyBytes: Int = 8 * 1024 * 1024
     /// How long SIGTERM waits for in-flight requests and streams before the process exits.
     public var shutdownGracePeriod: Duration = .seconds(30)
+    /// A connection that sends nothing for this long is closed: before its request's head is
+    /// complete (a slow or half-sent header), between body parts (a stalled body), and between
+    /// requests (keep-alive). Never while its answer is being produced or streamed.
+    public var idleTimeout: Duration = .seconds(30)
+    /// Open client connections beyond this are closed at once, so that idle sockets cannot use
+    /// up the process's file descriptors (upstream, Redis, SQLite need theirs). Nil: the
+    /// file-descriptor limit less a reserve (``ConnectionLimit``).
+    public var maxConnections: Int?
 
     public init() {}
 
@@ -174,6 +186,8 @@ public struct ServerConfig: Sendable, Equatable, Decodable {
         case host, port
         case maxBodyBytes = "max_body_bytes"
         case shutdownGracePeriod = "shutdown_grace_period"
+        case idleTimeout = "idle_timeout"
+        case maxConnections = "max_connections"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -184,6 +198,16 @@ public struct ServerConfig: Sendable, Equatable, Decodable {
         self.maxBodyBytes = try container.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? self.maxBodyBytes
         if let grace = try container.decodeIfPresent(ConfigDurationValue.self, forKey: .shutdownGracePeriod) {
             self.shutdownGracePeriod = grace.duration
+        }
+        if let idle = try container.decodeIfPresent(ConfigDurationValue.self, forKey: .idleTimeout)?.duration {
+            guard idle > .zero else {
+                throw DecodingError.dataCorruptedError(forKey: .idleTimeout, in: container, debugDescription: "idle_timeout must be positive")
+            }
+            self.idleTimeout = idle
+        }
+        self.maxConnections = try container.decodeIfPresent(Int.self, forKey: .maxConnections)
+        if let maxConnections, maxConnections < 1 {
+            throw DecodingError.dataCorruptedError(forKey: .maxConnections, in: container, debugDescription: "max_connections must be at least 1")
         }
         guard (0...65535).contains(self.port) else {
             throw DecodingError.dataCorruptedError(forKey: .port, in: container, debugDescription: "port must be between 0 and 65535")

@@ -66,6 +66,16 @@ extension GatewayError {
         )
     }
 
+    public static func userNotAllowed(claimed: String, param: String) -> Self {
+        .init(
+            status: 403,
+            type: "permission_error",
+            code: "user_not_allowed",
+            param: param,
+            message: "This key is bound to one user; it cannot act as '\(claimed)' (\(param)). Omit the user or send the key's own."
+        )
+    }
+
     public static func modelNotFound(_ model: String) -> Self {
         .init(
             status: 404,
@@ -99,9 +109,21 @@ extension GatewayError {
             status: 413,
             type: "invalid_request_error",
             code: "request_too_large",
-            message: "The request body is larger than this gateway accepts" + (limit.map { " (\($0) bytes)." } ?? ".")
+            message: "The request body is larger than this gateway accepts" + (limit.map { " (\($0) bytes)." } ?? "."),
+            // The rest of the body is never read: the connection cannot carry another request.
+            headers: [("Connection", "close")]
         )
     }
+
+    /// The HTTP framing of the request (chunk sizes, lengths) could not be parsed: nothing after
+    /// it on the connection can be trusted, so the connection is closed after this answer.
+    public static let malformedFraming = Self(
+        status: 400,
+        type: "invalid_request_error",
+        code: "malformed_http",
+        message: "The request's HTTP framing is malformed (e.g. an invalid chunk size). The connection is closed.",
+        headers: [("Connection", "close")]
+    )
 
     public static func providerUnavailable(provider: String, reason: String) -> Self {
         .init(

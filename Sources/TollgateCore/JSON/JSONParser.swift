@@ -2,6 +2,14 @@
 public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String
     public var offset: Int
+    /// The member name an object had twice, when that is the error.
+    public var duplicateKey: String?
+
+    public init(reason: String, offset: Int, duplicateKey: String? = nil) {
+        self.reason = reason
+        self.offset = offset
+        self.duplicateKey = duplicateKey
+    }
 
     public var description: String { "\(self.reason) at byte \(self.offset)" }
 }
@@ -12,8 +20,10 @@ public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertib
 /// through `JSONDecoder` and `Decodable`'s containers, which cost several times more on a
 /// small chat request (bench/RESULTS.md, "Request parsing"). It is strict: invalid UTF-8,
 /// raw control characters and lone surrogates in strings, trailing commas, leading zeros,
-/// numbers beyond `Double`'s range, trailing data and nesting deeper than `maxDepth` are
-/// errors, never traps. A member name seen twice keeps its last value.
+/// numbers beyond `Double`'s range, trailing data, nesting deeper than `maxDepth` and a
+/// member name seen twice in one object are errors, never traps. Duplicates are refused
+/// because parsers disagree on them: a provider that kept the first `model` of
+/// `{"model":"o1","model":"gpt-4o-mini"}` would serve what the gateway did not authorise.
 public struct JSONParser {
     /// Deeper nesting is refused, so a hostile body cannot exhaust the stack.
     public static let defaultMaxDepth = 512
@@ -86,6 +96,10 @@ public struct JSONParser {
             guard self.peek == UInt8(ascii: ":") else { throw self.error("expected ':' after a member name") }
             self.index += 1
             self.skipWhitespace()
+            guard object[key] == nil else {
+                let printable = String(String.UnicodeScalarView(key.unicodeScalars.filter { $0.properties.generalCategory != .control }.prefix(64)))
+                throw JSONSyntaxError(reason: "duplicate member name '\(printable)'", offset: self.index, duplicateKey: printable)
+            }
             object[key] = try self.parseValue()
             self.skipWhitespace()
             switch self.peek {

@@ -81,8 +81,11 @@ extension RequestValidationError {
     /// A body that parsed but is not an object, or is not JSON at all.
     static let notAnObject = Self(message: "The request body must be a JSON object.", param: nil)
 
-    static func notJSON(_ error: JSONSyntaxError) -> Self {
-        .init(
+    public static func notJSON(_ error: JSONSyntaxError) -> Self {
+        if let key = error.duplicateKey {
+            return .init(message: "The JSON body has the key '\(key)' twice in one object; send each key once.", param: key)
+        }
+        return .init(
             message: "We could not parse the JSON body of your request (\(error)). The body must be valid JSON encoded as UTF-8.",
             param: nil
         )

@@ -32,9 +32,14 @@ public func buildApplication(
     let upstream = UpstreamClient(logger: logger)
     let gateway = try Gateway(config: options.config, environment: options.environment, upstream: upstream, logger: logger)
     let router = buildRouter(gateway: gateway)
+    let connections = ConnectionLimit.make(configured: options.config.server.maxConnections, logger: logger)
+    let idle = options.config.server.idleTimeout
     var app = Application(
         router: router,
-        server: .http1OnEventLoop(),
+        server: .http1OnEventLoop(configuration: .init(
+            additionalChannelHandlers: [connections.handler(), ConnectionClosePolicy.Installer()],
+            idleTimeout: .nanoseconds(idle.components.seconds * 1_000_000_000 + idle.components.attoseconds / 1_000_000_000)
+        )),
         configuration: .init(
             address: .hostname(options.host ?? options.config.server.host, port: options.port ?? options.config.server.port),
             serverName: "tollgate"

@@ -34,7 +34,10 @@ struct EmbeddingsController {
         let embeddings = try RequestBody.decode(EmbeddingsRequest.self, from: body)
         let localName = self.gateway.config.embeddings.localModelName
         let costs = self.gateway.costs
-        let user = embeddings.user ?? request.headers[.tollgateUser] ?? key.user
+        let user = try ClientIdentifier.endUser(
+            boundTo: key.user, claims: [("user", embeddings.user), ("X-Tollgate-User", request.headers[.tollgateUser])]
+        )
+        _ = try ClientIdentifier.check(embeddings.model, param: "model")
         let scopes = costs.scopes(key: key, user: user)
 
         if embeddings.model == localName {

@@ -16,7 +16,18 @@ struct HealthController {
         router.get("/health/ready") { _, _ in
             await self.ready()
         }
-        router.get("/metrics") { _, _ in
+        router.get("/metrics") { request, _ in
+            if let token = self.gateway.config.metricsToken {
+                // Digests compared, so the time taken says nothing about the token.
+                guard let presented = KeyRegistry.presentedSecret(in: request.headers),
+                    KeySecret.digest(presented) == KeySecret.digest(token)
+                else {
+                    throw GatewayError(
+                        status: 401, type: "invalid_request_error", code: "invalid_metrics_token",
+                        message: "/metrics wants 'Authorization: Bearer <metrics_token>'."
+                    )
+                }
+            }
             if let ledger = self.gateway.ledger { self.gateway.metrics.recordLedger(ledger) }
             var bytes: [UInt8] = []
             bytes.reserveCapacity(16 << 10)

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOHTTP1
 import TollgateCore
 
 /// Gives each request an id (the client's `X-Tollgate-Request-Id` when it is a sane token),
@@ -44,6 +45,8 @@ struct RequestIDMiddleware: RouterMiddleware {
             gatewayError = error
         case let error as any HTTPResponseError:
             gatewayError = Self.map(error, request: request)
+        case is HTTPParserError:
+            gatewayError = .malformedFraming
         default:
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             gatewayError = .internalError

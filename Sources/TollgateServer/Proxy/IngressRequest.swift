@@ -14,8 +14,9 @@ struct IngressRequest: Sendable {
     var body: ByteBuffer
     /// The request in Chat Completions terms: what routing rules and token estimates read.
     var routingView: ChatCompletionRequest
-    /// The end user: the request's own field (`user`, `metadata.user_id`) or `X-Tollgate-User`.
-    var user: String?
+    /// Who the client says the end user is: the request's own field (`user`,
+    /// `metadata.user_id`), then `X-Tollgate-User`. `ClientIdentifier.endUser` decides.
+    var userClaims: [(param: String, value: String?)]
     /// The client's `anthropic-beta` header, passed on to Anthropic providers (from either
     /// SDK: the OpenAI one can send it as an extra header). Client credentials never are.
     var anthropicBeta: String?
@@ -41,7 +42,7 @@ struct IngressRequest: Sendable {
         self.payload = .openAI(chat)
         self.body = body
         self.routingView = chat
-        self.user = chat.user ?? headers[.tollgateUser]
+        self.userClaims = [("user", chat.user), ("X-Tollgate-User", headers[.tollgateUser])]
         self.anthropicBeta = headers[.anthropicBeta]
     }
 
@@ -60,7 +61,7 @@ struct IngressRequest: Sendable {
             view.maxTokens = message.maxTokens
         }
         self.routingView = view
-        self.user = message.userID ?? headers[.tollgateUser]
+        self.userClaims = [("metadata.user_id", message.userID), ("X-Tollgate-User", headers[.tollgateUser])]
         self.anthropicBeta = headers[.anthropicBeta]
     }
 }

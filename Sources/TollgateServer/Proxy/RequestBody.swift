@@ -7,8 +7,12 @@ enum RequestBody {
     /// One decoder for every request: its options never change after this.
     private static let decoder = JSONDecoder()
 
-    /// Reads the whole request body, answering 413 past `limit`.
+    /// Reads the whole request body, answering 413 past `limit`: at once when the declared
+    /// `Content-Length` is over it, without waiting for bytes that may never come.
     static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw GatewayError.bodyTooLarge(limit: limit)
+        }
         do {
             return try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
@@ -20,6 +24,9 @@ enum RequestBody {
     /// whose message names the offending parameter.
     static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws(GatewayError) -> T {
         try Self.requireContent(body)
+        // `JSONDecoder` keeps one of a duplicated key silently; the gateway's parser refuses them.
+        let strict = body.withUnsafeReadableBytes { bytes in Result { () throws(JSONSyntaxError) in _ = try JSONParser.parse(bytes) } }
+        if case .failure(let error) = strict { throw .invalidBody(.notJSON(error)) }
         do {
             return try body.withUnsafeReadableBytes { bytes in
                 try Self.decoder.decode(T.self, from: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes.baseAddress!), count: bytes.count, deallocator: .none))

@@ -21,7 +21,7 @@ struct RouteSelection {
     let timeZone: TimeZone
 
     func route(_ ingress: IngressRequest, key: GatewayKey, headers: HTTPFields) throws(GatewayError) -> RoutedRequest {
-        let requestedModel = ingress.model
+        let requestedModel = try ClientIdentifier.check(ingress.model, param: "model")
         guard self.rules.isAlias(requestedModel) || self.providers.resolve(model: requestedModel)?.kind == .chat else {
             throw GatewayError.modelNotFound(requestedModel)
         }
@@ -34,8 +34,8 @@ struct RouteSelection {
         } catch {
             throw GatewayError.invalidRequest("Invalid X-Tollgate-Tag header: \(error.reason)")
         }
-        let user = ingress.user
-        let scopes = self.costs.scopes(key: key, user: user ?? key.user)
+        let user = try ClientIdentifier.endUser(boundTo: key.user, claims: ingress.userClaims)
+        let scopes = self.costs.scopes(key: key, user: user)
         let budgetDays = self.costs.budgetDays(for: scopes)
         // Looked up only when a rule reads it.
         let budgetUsed = self.rules.readsBudgetUsedPercent ? self.costs.budgetUsedPercent(scopes, days: budgetDays) : nil

@@ -51,7 +51,7 @@ public enum RoutingRulesLoader {
     ) throws(ConfigError) -> CompiledRoutingRules {
         let directory = config.routesDirectory
         var rules: CompiledRoutingRules
-        if Self.ruleFiles(in: directory).isEmpty {
+        if try Self.ruleFiles(in: directory).isEmpty {
             rules = try CompiledRoutingRules.compile(sources: [("<built-in default route>", Self.builtInDefault)], environment: environment)
         } else {
             rules = try CompiledRoutingRules.load(directory: directory, environment: environment)
@@ -66,14 +66,26 @@ public enum RoutingRulesLoader {
     }
 
     /// The YAML files of a routes directory, in load order.
-    static func ruleFiles(in directory: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    /// No directory means no files (the built-in default applies); a directory that cannot be
+    /// read (out of file descriptors, permissions, not a directory) is an error, so that a reload
+    /// keeps the rules in force instead of falling back to the default.
+    static func ruleFiles(in directory: String) throws(ConfigError) -> [String] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) { return [] }
+            throw ConfigError(file: directory, reason: "cannot read the routes directory (\(error.localizedDescription))")
+        }
         return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
     }
 
-    /// Names, sizes and modification times of the rule files: changes when any file does.
+    /// Names, sizes and modification times of the rule files: changes when any file does
+    /// (and when the directory cannot be read, so that the reload reports it).
     static func fingerprint(of directory: String) -> [String] {
-        self.ruleFiles(in: directory).map { name in
+        guard let files = try? self.ruleFiles(in: directory) else { return ["<unreadable>"] }
+        return files.map { name in
             let attributes = try? FileManager.default.attributesOfItem(atPath: (directory as NSString).appendingPathComponent(name))
             let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
             let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
