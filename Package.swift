@@ -149,6 +149,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(
+            name: "scrub-bench",
+            dependencies: ["TollgateCore", .product(name: "NIOCore", package: "swift-nio")],
+            path: "bench/scrub",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
             name: "redis-bench",
             dependencies: [
                 "TollgateRedis",

@@ -73,6 +73,22 @@ import Glibc
             return (false, String(decoding: received, as: UTF8.self))
         }
 
+        /// Reads until `text` arrived (true), or the connection closed or a minute passed.
+        func readUntil(_ text: String) async -> Bool {
+            await self.offPool {
+                let end = ContinuousClock.now + .seconds(60)
+                var received: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while self.readable(before: end) {
+                    let count = recv(self.fd, &buffer, buffer.count, 0)
+                    if count <= 0 { return false }
+                    received += buffer[0..<count]
+                    if String(decoding: received, as: UTF8.self).contains(text) { return true }
+                }
+                return false
+            }
+        }
+
         /// Reads one response head and body of `Content-Length` bytes (a keep-alive answer), or
         /// what arrived before a close or a minute passed.
         func readResponse() async -> String {

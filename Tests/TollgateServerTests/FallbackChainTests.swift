@@ -51,6 +51,12 @@ import TollgateTestSupport
         #"{"model":"\#(model)","stream":\#(stream),"messages":[{"role":"user","content":"\#(prompt)"}]}"#
     }
 
+    /// Tokens of `text` as the gateway counts a model's output: its tokenizer when the rank
+    /// files are set up, else the byte estimate.
+    static func outputTokens(_ text: String, model: String) -> Int {
+        (try? Tokenizers.shared().counter(forModel: model).count(text)) ?? PromptTokenEstimator.tokens(utf8Bytes: text.utf8.count)
+    }
+
     static func row(_ gateway: GatewayHarness, for reply: TestHTTPClient.Reply) async throws -> LedgerEntry {
         let id = try #require(reply.header("X-Tollgate-Request-Id"))
         var found: LedgerEntry?
@@ -151,10 +157,29 @@ import TollgateTestSupport
             let row = try await Self.row(gateway, for: reply)
             #expect(row.truncated && row.httpStatus == 502)
             // Billed for what was relayed, not the reservation: the prompt as the gateway
-            // counted it, and an output token per provider event (the opening chunk and two
-            // content chunks) since the provider never reported usage.
-            #expect(row.inputTokens > 0 && row.outputTokens == 3)
+            // counted it, and the relayed text's tokens since the provider never reported usage.
+            #expect(row.inputTokens > 0 && row.outputTokens == Self.outputTokens("word0 word1", model: "gpt-5"))
             let price = ModelPrice(inputPerMillion: 1.25, cachedInputPerMillion: 0.125, outputPerMillion: 10.00)  // "gpt-5*" in the harness
+            #expect(row.costNanodollars == price.cost(of: TokenUsage(inputTokens: row.inputTokens, outputTokens: row.outputTokens)).nanos)
+        }
+    }
+
+    @Test func aClientThatLeavesMidStreamIsBilledTheTokensItReceived() async throws {
+        try await Self.withChain { gateway in
+            gateway.provider.setBehavior(.slowStream(chunks: 40, interval: .milliseconds(50)), forModel: "gpt-5")
+            let socket = try ConnectionHardeningTests.RawSocket(port: gateway.http.port)
+            let body = #"{"model":"gpt-5","stream":true,"max_tokens":4000,"messages":[{"role":"user","content":"leave early"}]}"#
+            socket.send("POST /v1/chat/completions HTTP/1.1\r\nHost: tollgate\r\nAuthorization: Bearer \(gateway.secret)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            #expect(await socket.readUntil("word0"), "the first content arrived")
+            socket.close()
+            let rows = try await LedgerTests.rows(in: gateway, count: 1)
+            let row = try #require(rows.first)
+            #expect(row.httpStatus == 499 && row.truncated && row.errorCode == "client_closed_request")
+            // The words relayed before the gateway saw the close, never the 4000-token reservation.
+            #expect(row.outputTokens >= Self.outputTokens("word0", model: "gpt-5"))
+            #expect(row.outputTokens <= Self.outputTokens((0..<40).map { "word\($0)" }.joined(separator: " "), model: "gpt-5"))
+            let price = ModelPrice(inputPerMillion: 1.25, cachedInputPerMillion: 0.125, outputPerMillion: 10.00)
             #expect(row.costNanodollars == price.cost(of: TokenUsage(inputTokens: row.inputTokens, outputTokens: row.outputTokens)).nanos)
         }
     }

@@ -151,4 +151,51 @@ import TollgateTestSupport
             #expect(status == 200)
         }
     }
+
+    /// Hardening (issue 15, item 8): Redis restarted without persistence forgets the day's
+    /// spend. Each replica notices (its marker is gone) and puts its ledger's share back before
+    /// any budget is enforced again, an idle one included: the budget still holds across the loss.
+    @Test func aRedisRestartedEmptyGetsTodaysSpendBackFromEachReplica() async throws {
+        let perRequest = ModelPrice(inputPerMillion: 1, outputPerMillion: 2).worstCaseCost(inputTokens: 20, maxOutputTokens: 50)
+        let budget = USD(nanos: perRequest.nanos * 10)
+        let limits = "users:\n  dora: { daily_budget_usd: \(budget.description) }\n"
+        try await Self.withTwoGateways(limits: limits, failureMode: .closed) { redis, first, second in
+            let body = #"{"model":"house-model","user":"dora","messages":[{"role":"user","content":"spend"}],"max_tokens":50}"#
+            for index in 0..<20 {
+                #expect(try await (index.isMultiple(of: 2) ? first : second).chat(body).status == 200)
+            }
+            func spent(_ gateway: GatewayHarness, rows: Int) async throws -> USD {
+                try await LedgerTests.rows(in: gateway, count: rows).filter { $0.httpStatus == 200 }.reduce(USD.zero) { $0 + USD(nanos: $1.costNanodollars) }
+            }
+            let before = try await spent(first, rows: 10) + spent(second, rows: 10)
+            #expect(before < budget && before + budget > budget)
+
+            try await redis.restart()
+            // The idle replica puts its share back by itself: its marker reappears.
+            let client = RedisClient(configuration: .init(url: try RedisURL(redis.url), commandTimeout: .seconds(10)), logger: Logger(label: "test"))
+            let running = Task { try await client.run() }
+            defer {
+                client.shutdown()
+                running.cancel()
+            }
+            let idle = try String(contentsOfFile: second.dataDirectory + "/replica-id", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let marked = await waitUntil { (try? await client.send(["EXISTS", "tg:seeded:{\(idle)}"]).integerValue) == 1 }
+            #expect(marked, "the idle replica's marker is back")
+
+            // Spend until refused (a 503 while the gateway reconnects is asked again).
+            var served = 20
+            var refused = false
+            for _ in 0..<1200 where !refused {
+                let reply = try await first.chat(body)
+                switch reply.status {
+                case 200: served += 1
+                case 429: refused = true
+                default: try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            #expect(refused)
+            let total = try await spent(first, rows: served - 10) + spent(second, rows: 10)
+            #expect(total <= budget, "spent \(total) of \(budget) across a Redis that lost its data")
+        }
+    }
 }

@@ -18,6 +18,8 @@ struct FakeAnswer {
     var errorEchoesKey = false
     /// The answer stopped at the request's output token cap.
     var truncated = false
+    /// Stream pieces chosen by the test (else one word each).
+    var pieces: [String]?
 
     /// What a request gets instead of an answer, in whichever format it spoke.
     enum Plan {
@@ -25,6 +27,7 @@ struct FakeAnswer {
         case error(status: Int, type: String, code: String?, message: String)
         case rateLimited(retryAfter: Int)
         case garbage
+        case raw(String, stream: Bool)
     }
 
     var completionTokens: Int {
@@ -34,6 +37,7 @@ struct FakeAnswer {
 
     /// The text as stream pieces: one word each, spaces kept in front.
     var textPieces: [String] {
+        if let pieces = self.pieces { return pieces }
         guard !self.text.isEmpty else { return [] }
         return self.text.split(separator: " ", omittingEmptySubsequences: false).enumerated().map {
             $0.offset == 0 ? String($0.element) : " " + $0.element
@@ -88,6 +92,10 @@ struct FakeAnswer {
             answer.cutAfter = afterChunks
             answer.text = (0..<(afterChunks + 5)).map { "word\($0)" }.joined(separator: " ")
         case .garbage: return .garbage
+        case .raw(let body): return .raw(body, stream: stream)
+        case .pieces(let pieces):
+            answer.text = pieces.joined()
+            answer.pieces = pieces
         case .toolCalls(let calls, let text):
             if let toolResult {
                 answer.text = "Tool said: \(toolResult)"

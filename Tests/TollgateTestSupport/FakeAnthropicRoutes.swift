@@ -51,6 +51,8 @@ enum FakeAnthropicRoutes {
             response.headers[.retryAfter] = String(retryAfter)
             response.headers[HTTPField.Name("anthropic-ratelimit-requests-remaining")!] = "0"
             return response
+        case .raw(let body, let stream):
+            return Response(status: .ok, headers: [.contentType: stream ? "text/event-stream" : "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         case .garbage:
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "<html>oops")))
         }

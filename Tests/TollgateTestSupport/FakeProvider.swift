@@ -151,6 +151,11 @@ public enum Behavior: Sendable {
     case cutStream(afterChunks: Int)
     /// Answers with a body that is not JSON.
     case garbage
+    /// Answers 200 with exactly these bytes (`text/event-stream` for stream requests, else
+    /// JSON), as a hostile or broken provider might: escaped keys, hand-made events.
+    case raw(String)
+    /// Streams exactly these content pieces, one event each (whole requests get them joined).
+    case pieces([String])
     /// Calls these tools (in parallel when there are several), after `text` if given; tool
     /// arguments stream in several deltas. A request whose last message is a tool result
     /// gets a plain answer quoting it instead, so tool loops end.

@@ -7,19 +7,18 @@ import NIOCore
 /// must not reveal account details), 429 keeps `Retry-After`, and 529 `overloaded_error`
 /// becomes 503, a status every HTTP client knows to retry.
 public enum AnthropicProviderError {
-    /// Maps a non-2xx answer. `redact` removes the provider credential from provider text.
+    /// Maps a non-2xx answer (the caller scrubs the provider credential from the result).
     public static func map(
         status: Int,
         body: ByteBuffer?,
         headers: [(name: String, value: String)],
         provider: String,
-        model: String,
-        redact: (String) -> String = { $0 }
+        model: String
     ) -> GatewayError {
         let payload = body.flatMap { try? WireJSON.decode(Envelope.self, from: $0) }?.error
         let retryAfter = headers.first { $0.name.lowercased() == "retry-after" }?.value
         return Self.map(
-            status: status, errorType: payload?.type, message: payload?.message.map(redact),
+            status: status, errorType: payload?.type, message: payload?.message,
             retryAfter: retryAfter, provider: provider, model: model
         )
     }

@@ -225,16 +225,21 @@ public final class LedgerDatabase: Sendable {
     /// Spend since `fromMs` summed per (key, team, user): what a restarted gateway's
     /// in-process budgets start the day with.
     public func spend(sinceMs fromMs: Int64) throws -> [(keyID: String?, team: String?, user: String?, cost: USD)] {
-        try self.pool.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT key_id, team, user, sum(cost_nanos) AS cost FROM ledger_entry
-                    WHERE time_ms >= ? GROUP BY key_id, team, user
-                    """,
-                arguments: [fromMs]
-            ).map { row in (row["key_id"], row["team"], row["user"], USD(nanos: row["cost"] ?? 0)) }
-        }
+        try self.pool.read { db in try Self.spend(db, sinceMs: fromMs) }
+    }
+
+    /// `spend(sinceMs:)` on GRDB's reader queue, not the caller's thread (Redis lost its
+    /// budgets while requests are being served).
+    public func spendAsync(sinceMs fromMs: Int64) async throws -> [(keyID: String?, team: String?, user: String?, cost: USD)] {
+        try await self.pool.read { db in try Self.spend(db, sinceMs: fromMs) }
+    }
+
+    private static func spend(_ db: Database, sinceMs fromMs: Int64) throws -> [(keyID: String?, team: String?, user: String?, cost: USD)] {
+        try Row.fetchAll(
+            db,
+            sql: "SELECT key_id, team, user, sum(cost_nanos) AS cost FROM ledger_entry WHERE time_ms >= ? GROUP BY key_id, team, user",
+            arguments: [fromMs]
+        ).map { row in (row["key_id"], row["team"], row["user"], USD(nanos: row["cost"] ?? 0)) }
     }
 
     /// Rows in the ledger.

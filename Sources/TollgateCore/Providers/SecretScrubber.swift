@@ -1,9 +1,9 @@
 import NIOCore
 
-/// Removes a provider credential from text that came from the provider before a client sees
-/// it: error messages, and the events of a relayed stream (a provider error event may quote
-/// the key it was called with). A stream is scrubbed event by event, so a key is never split
-/// across two checks.
+/// Removes a provider credential from everything that came from the provider before it leaves
+/// for a client, a log or the ledger: every field of an error, whole answers, stream events.
+/// Plain text is searched byte for byte; JSON is also read as a client reads it (escaped
+/// forms, text split across stream events: ``SecretStreamScrubber``).
 public struct SecretScrubber: Sendable {
     private let secret: [UInt8]
     private let secretText: String
@@ -17,7 +17,31 @@ public struct SecretScrubber: Sendable {
     }
 
     public func scrub(_ text: String) -> String {
-        text.replacing(self.secretText, with: Self.replacement)
+        guard text.utf8.count >= self.secret.count else { return text }
+        return text.replacing(self.secretText, with: Self.replacement)
+    }
+
+    /// Every text field and header of an error the provider's answer shaped.
+    public func scrub(_ error: GatewayError) -> GatewayError {
+        var error = error
+        error.message = self.scrub(error.message)
+        error.type = self.scrub(error.type)
+        error.code = error.code.map(self.scrub)
+        error.param = error.param.map(self.scrub)
+        error.headers = error.headers.map { ($0.name, self.scrub($0.value)) }
+        return error
+    }
+
+    /// A whole answer body: JSON read as a client reads it, then the raw bytes; nil when
+    /// there was nothing to cut.
+    public func scrubDocument(_ buffer: ByteBuffer) -> ByteBuffer? {
+        let unescaped = SecretStreamScrubber.scrub(buffer, secret: self.secretText)
+        return self.scrub(unescaped ?? buffer) ?? unescaped
+    }
+
+    /// A scrubber for one stream's events, in order.
+    public func streamScrubber() -> SecretStreamScrubber {
+        SecretStreamScrubber(secret: self.secretText)!  // same length rule as this one
     }
 
     /// `buffer` with every occurrence of the secret replaced; nil (nothing to copy) when the

@@ -58,6 +58,7 @@ public func buildApplication(
     if let redis = gateway.redis {
         app.addServices(redis)
         app.addServices(CircuitSync(breakers: gateway.breakers, redis: redis, interval: .seconds(1), logger: logger))
+        if let reseeder = gateway.budgetReseeder { app.addServices(reseeder) }
     }
     app.addServices(RoutesReloader(table: gateway.routing, directory: options.config.routesDirectory, interval: .seconds(1), logger: logger))
     return app

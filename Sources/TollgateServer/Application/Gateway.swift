@@ -23,6 +23,8 @@ public final class Gateway: Sendable {
     let costs: CostControl
     /// The shared store of limits and budgets, when `stores.redis_url` is set.
     let redis: RedisClient?
+    /// Puts this replica's spend back into Redis when Redis lost it (with `redis`).
+    let budgetReseeder: BudgetReseeder?
     /// The exact response cache; nil when `cache.mode` is `off`.
     let cache: ResponseCache?
     /// The semantic cache; nil unless `cache.mode` is `semantic`.
@@ -63,9 +65,23 @@ public final class Gateway: Sendable {
         if let url = config.stores.redisURL {
             let redis = RedisClient(configuration: try Self.redisConfiguration(config.stores, url: url), logger: logger)
             self.redis = redis
-            store = FailoverQuotaStore(shared: RedisQuotaStore(client: redis), failOpen: config.stores.redisFailureMode == .open, logger: logger)
+            let reseeder = BudgetReseeder(
+                replica: try BudgetReseeder.replicaIdentity(dataDirectory: config.dataDirectory),
+                client: redis, ledger: self.ledgerDatabase, limits: limits, logger: logger
+            )
+            self.budgetReseeder = reseeder
+            let failover = FailoverQuotaStore(
+                shared: RedisQuotaStore(client: redis, reseeder: reseeder), failOpen: config.stores.redisFailureMode == .open, logger: logger
+            )
+            // While Redis is unreachable (fail open) budgets are held per process: from this
+            // replica's spend today, not from zero.
+            if let ledgerDatabase = self.ledgerDatabase {
+                Self.seedTodaysSpend(into: failover.local, from: ledgerDatabase, limits: limits, logger: logger)
+            }
+            store = failover
         } else {
             self.redis = nil
+            self.budgetReseeder = nil
             let local = InProcessQuotaStore()
             if let ledgerDatabase = self.ledgerDatabase {
                 Self.seedTodaysSpend(into: local, from: ledgerDatabase, limits: limits, logger: logger)
@@ -133,39 +149,25 @@ public final class Gateway: Sendable {
     }
 
     /// In-process budgets start the day with what the ledger says was already spent today.
-    /// "Today" is each scope's own day: for every time zone a budget uses, the spend since
-    /// that zone's last midnight is summed for the scopes in that zone.
     static func seedTodaysSpend(into store: InProcessQuotaStore, from ledger: LedgerDatabase, limits: LimitsConfig, logger: Logger) {
-        let now = Date()
-        let settings = [limits.global] + Array(limits.teams.values) + Array(limits.users.values)
-        var zones = [limits.timeZone.identifier: limits.timeZone]
-        for zone in settings.compactMap(\.timeZone) { zones[zone.identifier] = zone }
-        func zoneID(_ settings: LimitSettings?) -> String { (settings?.timeZone ?? limits.timeZone).identifier }
+        let today = TodaysSpend(limits: limits)
+        let days = today.days(at: Date())
         var seededScopes = 0
-        for (zoneName, zone) in zones {
-            let day = BudgetDay(containing: now, in: zone)
+        for (zone, day) in days {
             do {
-                var seeded: [String: USD] = [:]
-                for row in try ledger.spend(sinceMs: Int64(day.startsAt.timeIntervalSince1970 * 1000)) where row.cost > .zero {
-                    // Keys' own budgets use the default zone (`keys create` sets none).
-                    if let keyID = row.keyID, zoneID(nil) == zoneName { seeded[QuotaScope.keyID(keyID), default: .zero] += row.cost }
-                    if let team = row.team, zoneID(limits.teams[team]) == zoneName { seeded[QuotaScope.teamID(team), default: .zero] += row.cost }
-                    if let user = row.user, row.team != nil || row.keyID != nil, zoneID(limits.user(user)) == zoneName {
-                        seeded[QuotaScope.userID(user, team: row.team, keyID: row.keyID ?? ""), default: .zero] += row.cost
-                    }
-                    if zoneID(limits.global) == zoneName { seeded[QuotaScope.globalID, default: .zero] += row.cost }
-                }
-                for (scope, spent) in seeded { store.seedSpend(scopeID: scope, day: day.name, spent: spent) }
-                seededScopes += seeded.count
+                let rows = try ledger.spend(sinceMs: Int64(day.startsAt.timeIntervalSince1970 * 1000))
+                let scopes = today.scopes(zone: zone, day: day, rows: rows)
+                for scope in scopes { store.seedSpend(scopeID: scope.scopeID, day: day.name, spent: scope.spent) }
+                seededScopes += scopes.count
             } catch {
                 logger.error(
                     "could not read today's spend from the ledger; budgets in this zone start from zero",
-                    metadata: ["error": "\(error)", "time_zone": "\(zoneName)"]
+                    metadata: ["error": "\(error)", "time_zone": "\(zone)"]
                 )
             }
         }
         if seededScopes > 0 {
-            logger.info("budgets resume today's spend from the ledger", metadata: ["scopes": "\(seededScopes)", "time_zones": "\(zones.count)"])
+            logger.info("budgets resume today's spend from the ledger", metadata: ["scopes": "\(seededScopes)", "time_zones": "\(days.count)"])
         }
     }
 

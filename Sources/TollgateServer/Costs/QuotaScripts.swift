@@ -11,7 +11,9 @@ import TollgateRedis
 ///   `tg:c:{scope}`       sorted set: in-flight request ids scored by lease expiry
 ///   `tg:b:{scope}:{day}` hash: `spent` / `reserved` in nanodollars
 ///   `tg:r:{scope}:{day}` sorted set: `{request id}:{nanodollars}` scored by lease expiry
-/// and, for a settlement, one more: `tg:s:{claim id}`, the marker that it already ran.
+/// and one more: for a claim, `tg:seeded:{replica}`, the marker that Redis holds this
+/// replica's spend today (`BudgetReseeder`); for a settlement, `tg:s:{claim id}`, the marker
+/// that it already ran.
 /// Leases expire reservations and concurrency slots of a process that died before settling.
 ///
 /// Redis's CPU is shared by every gateway, so the scripts make as few `redis.call`s as they
@@ -37,6 +39,9 @@ enum QuotaScripts {
         local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
         local id, tokens, reservation = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
         local lease, n = tonumber(ARGV[4]), tonumber(ARGV[5])
+        -- No marker: Redis lost this replica's spend today (see BudgetReseeder); nothing is
+        -- admitted until it is back.
+        if redis.call('EXISTS', KEYS[n * 4 + 1]) == 0 then return {0, 'unseeded'} end
         local period = 60
         local expiry = math.ceil(now + lease)
         local expiryText = string.format('%d', expiry)
@@ -194,5 +199,18 @@ enum QuotaScripts {
           end
         end
         return table.concat(percents, ',')
+        """)
+
+    /// Adds a replica's spend today to each budget scope and sets its marker, once: a second
+    /// run (another request of the same replica noticed the loss too) changes nothing.
+    /// KEYS[1] the marker, KEYS[2...] budget hashes; ARGV their nanodollars, then the marker's text.
+    static let seed = RedisScript("""
+        if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+        for i = 2, #KEYS do
+          redis.call('HINCRBY', KEYS[i], 'spent', ARGV[i - 1])
+          if redis.call('TTL', KEYS[i]) == -1 then redis.call('EXPIRE', KEYS[i], 172800) end
+        end
+        redis.call('SET', KEYS[1], ARGV[#ARGV])
+        return 1
         """)
 }

@@ -8,11 +8,14 @@ import TollgateRedis
 /// and cost one round trip.
 final class RedisQuotaStore: QuotaStore {
     let client: RedisClient
+    /// Puts this replica's spend back when Redis lost it; its marker is checked by every claim.
+    let reseeder: BudgetReseeder
     /// Budget use from the latest reply per scope and day, for `budget_used_pct`.
     private let budgetUse = Mutex<[String: (day: String, percent: Double)]>([:])
 
-    init(client: RedisClient) {
+    init(client: RedisClient, reseeder: BudgetReseeder) {
         self.client = client
+        self.reseeder = reseeder
     }
 
     func claim(_ claim: QuotaClaim) async throws -> Result<QuotaGrant, QuotaDenial> {
@@ -26,8 +29,17 @@ final class RedisQuotaStore: QuotaStore {
             arguments.append(String(limits.maxConcurrent ?? 0))
             arguments.append(String(limits.dailyBudget?.nanos ?? -1))
         }
-        let reply = try await self.client.evaluate(QuotaScripts.claim, keys: Self.keys(claim, days: days), arguments: arguments)
-        guard let fields = reply.arrayValue, let admitted = fields.first?.integerValue else { throw RedisError.reply("unexpected claim reply \(reply)") }
+        var keys = Self.keys(claim, days: days)
+        keys.append(self.reseeder.markerKey)
+        var reply = try await self.client.evaluate(QuotaScripts.claim, keys: keys, arguments: arguments)
+        if reply.arrayValue?.count == 2, reply.arrayValue?[1].text == "unseeded" {
+            // Redis lost today's spend: put it back, then ask again (a second miss fails closed).
+            try await self.reseeder.reseed()
+            reply = try await self.client.evaluate(QuotaScripts.claim, keys: keys, arguments: arguments)
+        }
+        guard let fields = reply.arrayValue, let admitted = fields.first?.integerValue, fields.count > 2 || admitted == 1 else {
+            throw RedisError.reply("unexpected claim reply \(reply)")
+        }
         func int(_ index: Int) -> Int { fields.indices.contains(index) ? Int(fields[index].integerValue ?? 0) : 0 }
         func status(_ first: Int) -> RateStatus? {
             int(first) > 0 ? RateStatus(limit: int(first), remaining: int(first + 1), resetAfter: Double(int(first + 2)) / 1000) : nil
@@ -120,6 +132,9 @@ final class RedisQuotaStore: QuotaStore {
         return highest
     }
 
+    /// The hash of a scope's spend and reservations for one budget day.
+    static func budgetKey(scopeID: String, day: String) -> String { "tg:b:{\(scopeID)}:\(day)" }
+
     static func keys(_ claim: QuotaClaim, days: [BudgetDay?]) -> [String] {
         var keys: [String] = []
         keys.reserveCapacity(claim.scopes.count * 4)
@@ -128,7 +143,7 @@ final class RedisQuotaStore: QuotaStore {
             let dayName = day?.name ?? "-"
             keys.append("tg:q:{\(id)}")
             keys.append("tg:c:{\(id)}")
-            keys.append("tg:b:{\(id)}:\(dayName)")
+            keys.append(Self.budgetKey(scopeID: id, day: dayName))
             keys.append("tg:r:{\(id)}:\(dayName)")
         }
         return keys

@@ -160,8 +160,10 @@ struct AttemptLoop {
         exchange.routeTimeouts = request.timeouts
         exchange.remaining = request.deadline.map { $0 - ContinuousClock.now }
         do {
-            let answer = try await UpstreamAttempt(exchange: exchange, plan: plan, streaming: ingress.isStreaming, promptTokens: promptTokens)
-                .run(observation: observation)
+            let answer = try await UpstreamAttempt(
+                exchange: exchange, plan: plan, streaming: ingress.isStreaming, promptTokens: promptTokens,
+                countTokens: self.tokenCounter(for: target.resolved.model)
+            ).run(observation: observation)
             self.targets.breakers.record(target.deploymentID, success: true)
             self.metrics.attempt(route: request.route, outcome: "ok")
             return (.success((answer, Served(target: target, plan: plan, step: attempt.step, scrubber: exchange.scrubber))), target.deploymentID)
@@ -170,15 +172,23 @@ struct AttemptLoop {
             // before content), or perhaps a whole answer the gateway could not use.
             let output = request.ingress.isStreaming ? 0 : plan.maxOutputTokens ?? 0
             let charge = error.providerAnswered ? price.worstCaseCost(inputTokens: promptTokens, maxOutputTokens: output) : .zero
-            return fail(error, charge: charge)
+            // Every failure passes here before a client, a log line or the ledger sees it.
+            var failure = error
+            if let scrubber = exchange.scrubber { failure.error = scrubber.scrub(failure.error) }
+            return fail(failure, charge: charge)
         }
     }
 
-    /// Trims with the model's tokenizer, or with the gateway's byte estimate without one (and
-    /// for texts long enough that BPE would hold the thread).
+    /// Trims with the model's tokenizer, or with the gateway's byte estimate without one.
     private func trimmer(for model: String) -> ConversationTrimmer {
+        ConversationTrimmer(count: self.tokenCounter(for: model))
+    }
+
+    /// The model's tokenizer, or the gateway's byte estimate without one (and for texts long
+    /// enough that BPE would hold the thread).
+    private func tokenCounter(for model: String) -> @Sendable (String) -> Int {
         let counter = self.tokenizers?.counter(forModel: model)
-        return ConversationTrimmer { text in
+        return { text in
             let bytes = text.utf8.count
             guard let counter, bytes <= 64 << 10 else { return PromptTokenEstimator.tokens(utf8Bytes: bytes) }
             return counter.count(text)

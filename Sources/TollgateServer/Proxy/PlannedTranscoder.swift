@@ -44,6 +44,11 @@ struct PlannedTranscoder: ResponseStreamTranscoder {
         else { self.openAIToAnthropic!.fail(error, into: &output) }
     }
 
+    /// The format of what this transcoder writes: the client's.
+    var clientFormat: CachedAnswer.Format {
+        self.openAIPassthrough != nil || self.anthropicToOpenAI != nil ? .openAI : .anthropic
+    }
+
     var providerEvents: Int {
         self.openAIPassthrough?.providerEvents ?? self.anthropicPassthrough?.providerEvents ?? self.anthropicToOpenAI?.providerEvents
             ?? self.openAIToAnthropic?.providerEvents ?? 0

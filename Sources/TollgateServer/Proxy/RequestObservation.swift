@@ -52,7 +52,6 @@ final class RequestObservation: Sendable {
         var upstreamLatency: Duration?
         var timeToFirstByte: Duration?
         var errorCode: String?
-        var usageUnreliable = false
         /// What the client received (SSE events for streams), when `ledger.store_text` is on.
         var responseText: [UInt8]?
         /// The attempt that is running or answered: its model, provider and price.
@@ -206,16 +205,7 @@ final class RequestObservation: Sendable {
 
     func record(usage: TokenUsage?) {
         guard let usage else { return }
-        self.progress.withLock { if !$0.usageUnreliable { $0.usage = usage } }
-    }
-
-    /// The usage report cannot be trusted (the stream broke): the request is charged its
-    /// reservation, the most it could have cost.
-    func chargeReservation() {
-        self.progress.withLock {
-            $0.usage = nil
-            $0.usageUnreliable = true
-        }
+        self.progress.withLock { $0.usage = usage }
     }
 
     /// What the request costs given what is known now (the whole cost once usage arrived).

@@ -40,7 +40,12 @@ struct StreamRelay {
                 if self.observation.keepsText { self.observation.recordResponse(events) }
                 try await writer.write(events)
             case .provider(let stream, let scrubber):
-                status = try await self.relay(stream, scrubber: scrubber, to: &writer)
+                do {
+                    status = try await self.relay(stream, scrubber: scrubber, to: &writer)
+                } catch {
+                    status = 499  // the client left
+                    throw error
+                }
             }
             try await writer.finish([.tollgateCostUSD: self.observation.cost.description])
         }
@@ -56,13 +61,20 @@ struct StreamRelay {
         self.observation.firstByte()
         self.metrics.recordTimeToFirstByte(provider: self.providerName, model: self.modelLabel, duration: self.observation.elapsed)
         var failure: GatewayError?
-        // What the client received, for the cache (nil when not kept, or past its bound).
-        var transcript: ByteBuffer? = self.cacheFill.map { _ in ByteBuffer() }
-        let transcriptLimit = self.cacheFill?.transcriptLimit ?? 0
-        // Whole events only reach `output`, so a key cannot straddle two checks.
-        func send(_ output: inout ByteBuffer) async throws {
+        // What the client received: for the cache, and to bill a stream that breaks by the
+        // tokens relayed. Past the bound it is dropped (a broken stream is then billed by events).
+        var transcript: ByteBuffer? = ByteBuffer()
+        let transcriptLimit = max(self.cacheFill?.transcriptLimit ?? 0, Self.billingTranscriptLimit)
+        // The provider's key is cut however it comes (escaped, split across events): the
+        // scrubber may hold an event back until the next one shows whether it is the key.
+        var secrets = scrubber?.streamScrubber()
+        func send(_ output: inout ByteBuffer, last: Bool = false) async throws {
+            if secrets != nil, output.readableBytes > 0 || last {
+                var released = secrets!.feed(output)
+                if last { var rest = secrets!.finish(); released.writeBuffer(&rest) }
+                output = scrubber!.scrub(released) ?? released
+            }
             guard output.readableBytes > 0 else { return }
-            if let scrubbed = scrubber?.scrub(output) { output = scrubbed }
             if keepsText { self.observation.recordResponse(output) }
             if transcript != nil {
                 if transcript!.readableBytes + output.readableBytes > transcriptLimit { transcript = nil } else { transcript!.writeImmutableBuffer(output) }
@@ -94,15 +106,15 @@ struct StreamRelay {
             failure = UpstreamExchange.streamFailure(error, provider: self.providerName)
             self.logger.warning("upstream stream failed", metadata: ["error": "\(error)"])
         } catch {
-            // The client left: the provider billed what it generated until the transfer was
-            // cancelled, which the usage seen so far may not cover. Budgets take the worst case.
-            self.observation.chargeReservation()
+            // The client left: billed what the provider reported, else the tokens relayed.
+            self.observation.truncated()
+            self.observation.record(usage: self.brokenStreamUsage(stream, transcoder: transcoder, transcript: transcript))
             throw error
         }
         guard let failure else {
-            try await send(&output)
+            try await send(&output, last: true)
             self.observation.record(usage: transcoder.usage)
-            if let fill = self.cacheFill, let transcript {
+            if let fill = self.cacheFill, let transcript, transcript.readableBytes <= fill.transcriptLimit {
                 fill.storeStream(transcript, usage: self.observation.usage, cost: self.observation.cost)
             }
             return 200
@@ -111,22 +123,31 @@ struct StreamRelay {
         // mid-stream, and mark the answer truncated.
         self.observation.failed(failure)
         self.observation.truncated()
-        self.observation.record(usage: Self.brokenStreamUsage(
-            reported: transcoder.usage, promptTokens: stream.promptTokens, providerEvents: transcoder.providerEvents
-        ))
+        self.observation.record(usage: self.brokenStreamUsage(stream, transcoder: transcoder, transcript: transcript))
         transcoder.fail(failure, into: &output)
-        try await send(&output)
+        try await send(&output, last: true)
         return failure.status
     }
 
-    /// What a stream that broke after content is billed: what the provider reported, where
-    /// it reported it (Anthropic's first event has the prompt's count, and says one output
-    /// token), else the gateway's own prompt count; and at least one output token for each
-    /// event the provider sent (a content delta carries one or more).
-    static func brokenStreamUsage(reported: TokenUsage?, promptTokens: Int, providerEvents: Int) -> TokenUsage {
+    /// The most of a stream kept to bill it by its tokens should it break.
+    static let billingTranscriptLimit = 1 << 20
+
+    /// What a stream that broke after content (or whose client left) is billed: what the
+    /// provider reported, where it reported it (Anthropic's first event has the prompt's count
+    /// and says one output token), else the gateway's own prompt count; for output, the
+    /// tokens the client received, counted with the model's tokenizer (at least one per
+    /// provider event when the transcript was too long to keep). Never the reservation.
+    private func brokenStreamUsage(_ stream: StartedStream, transcoder: PlannedTranscoder, transcript: ByteBuffer?) -> TokenUsage {
+        let relayed = transcript.map { stream.countTokens(RelayedText.generated(in: $0, format: transcoder.clientFormat)) }
+        return Self.brokenStreamUsage(
+            reported: transcoder.usage, promptTokens: stream.promptTokens, relayedTokens: relayed ?? transcoder.providerEvents
+        )
+    }
+
+    static func brokenStreamUsage(reported: TokenUsage?, promptTokens: Int, relayedTokens: Int) -> TokenUsage {
         var usage = reported ?? TokenUsage()
         if usage.inputTokens == 0 { usage.inputTokens = promptTokens }
-        usage.outputTokens = max(usage.outputTokens, providerEvents)
+        usage.outputTokens = max(usage.outputTokens, relayedTokens)
         return usage
     }
 }

@@ -23,6 +23,8 @@ struct StartedStream: Sendable {
     /// The gateway's count of the prompt sent: what a stream that breaks before the
     /// provider reports usage is charged as input.
     var promptTokens: Int
+    /// Counts tokens of the answering model's output (a broken stream is billed by them).
+    var countTokens: @Sendable (String) -> Int
 }
 
 /// One attempt at the answer on one target: sends the planned request and reads until the
@@ -34,6 +36,7 @@ struct UpstreamAttempt {
     let plan: UpstreamPlan
     let streaming: Bool
     let promptTokens: Int
+    let countTokens: @Sendable (String) -> Int
 
     func run(observation: RequestObservation) async throws(AttemptFailure) -> AttemptAnswer {
         let started = ContinuousClock.now
@@ -50,7 +53,10 @@ struct UpstreamAttempt {
                 throw error.answered()
             }
             do {
-                return .whole(try self.plan.clientAnswer(body), upstream: upstream)
+                var answer = try self.plan.clientAnswer(body)
+                // A provider may quote its key in an answer, escaped or not: the client never sees it.
+                if let clean = self.exchange.scrubber?.scrubDocument(answer.body) { answer.body = clean }
+                return .whole(answer, upstream: upstream)
             } catch {
                 throw AttemptFailure(.invalidAnswer, error: error).answered()
             }
@@ -84,7 +90,8 @@ struct UpstreamAttempt {
                     // Ended before any content: a complete empty answer, or a broken stream.
                     try transcoder.finish(into: &pending)
                     return StartedStream(
-                        upstream: upstream, iterator: iterator, transcoder: transcoder, pending: pending, ended: true, promptTokens: self.promptTokens
+                        upstream: upstream, iterator: iterator, transcoder: transcoder, pending: pending, ended: true, promptTokens: self.promptTokens,
+                        countTokens: self.countTokens
                     )
                 }
                 try detector.inspect(chunk)
@@ -97,12 +104,12 @@ struct UpstreamAttempt {
         } catch {
             throw UpstreamExchange.clientLeft
         }
-        if case .failed(var error) = detector.state {
-            if let scrubber = self.exchange.scrubber { error.message = scrubber.scrub(error.message) }
+        if case .failed(let error) = detector.state {
             throw AttemptFailure(.streamError, error: error).answered()
         }
         return StartedStream(
-            upstream: upstream, iterator: iterator, transcoder: transcoder, pending: pending, ended: false, promptTokens: self.promptTokens
+            upstream: upstream, iterator: iterator, transcoder: transcoder, pending: pending, ended: false, promptTokens: self.promptTokens,
+            countTokens: self.countTokens
         )
     }
 }

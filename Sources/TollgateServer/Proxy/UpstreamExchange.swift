@@ -14,7 +14,8 @@ struct UpstreamCaller: Sendable {
 
 /// One call to a provider on behalf of a client request: builds the upstream request with the
 /// provider's credential, times it, and turns transport failures and provider error bodies
-/// into typed `AttemptFailure`s whose errors never carry the provider's key or account details.
+/// into typed `AttemptFailure`s that never carry account details (the attempt loop scrubs the
+/// provider's key from every field).
 struct UpstreamExchange {
     let caller: UpstreamCaller
     let provider: Provider
@@ -140,7 +141,7 @@ struct UpstreamExchange {
     private func clientError(status: Int, body: ByteBuffer?, headers: [(name: String, value: String)]) -> GatewayError {
         let name = self.provider.name
         if self.provider.config.kind == .anthropic {
-            return AnthropicProviderError.map(status: status, body: body, headers: headers, provider: name, model: self.model.model, redact: self.scrub)
+            return AnthropicProviderError.map(status: status, body: body, headers: headers, provider: name, model: self.model.model)
         }
         let providerError = body.flatMap(ProviderErrorBody.parse)
         switch status {
@@ -163,7 +164,7 @@ struct UpstreamExchange {
                 type: providerError?.type ?? "invalid_request_error",
                 code: providerError?.code,
                 param: providerError?.param,
-                message: self.scrub(providerError?.message ?? "The provider '\(name)' rejected the request (status \(status)).")
+                message: providerError?.message ?? "The provider '\(name)' rejected the request (status \(status))."
             )
         case 503, 529:
             return .providerUnavailable(provider: name, reason: "it is overloaded or down (status \(status))")
@@ -172,11 +173,6 @@ struct UpstreamExchange {
         default:
             return .upstreamFailed(provider: name, detail: "it answered with status \(status)")
         }
-    }
-
-    /// Removes the provider credential from text that came from the provider.
-    private func scrub(_ text: String) -> String {
-        self.scrubber?.scrub(text) ?? text
     }
 
     /// Finds the provider credential in what the provider sent (nil when it has none).

@@ -31,10 +31,9 @@ import Testing
     }
 
     func map(_ status: Int, _ body: String, headers: [(name: String, value: String)] = []) -> GatewayError {
-        AnthropicProviderError.map(
-            status: status, body: ByteBuffer(string: body), headers: headers, provider: "anthropic", model: "claude-sonnet-4-5",
-            redact: { $0.replacingOccurrences(of: "sk-ant-secret", with: "<redacted>") }
-        )
+        SecretScrubber(secret: "sk-ant-secret")!.scrub(AnthropicProviderError.map(
+            status: status, body: ByteBuffer(string: body), headers: headers, provider: "anthropic", model: "claude-sonnet-4-5"
+        ))
     }
 
     @Test func providerErrorsMapLikeOpenAIOnes() {
