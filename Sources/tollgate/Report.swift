@@ -2,12 +2,17 @@ import ArgumentParser
 import Foundation
 import TollgateCore
 
-/// `tollgate report`: requests, tokens and cost from the ledger, per day, user, team, key,
-/// model or route.
+/// `tollgate report`: requests, tokens, cost and savings from the ledger, per period, user,
+/// team, key, model, route, provider or tag, or per pair of these.
+extension LedgerReport.Period: ExpressibleByArgument {}
+
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print requests, tokens and cost from the request ledger.",
-        discussion: "Days are counted in the gateway's time_zone (tollgate.yaml; default the local zone). --from and --to are inclusive."
+        abstract: "Print requests, tokens, cost and savings from the request ledger.",
+        discussion: """
+            Days are counted in the gateway's time_zone (tollgate.yaml; default the local zone). --from and --to are inclusive. \
+            --by takes one to three columns, e.g. --by team,model; --period adds (or sets) the time column.
+            """
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -15,13 +20,17 @@ struct Report: ParsableCommand {
     }
 
     @OptionGroup var options: ConfigOption
-    @Option(help: "Group by: day, user, team, key, model or route.") var by: String
+    @Option(help: "Group by: day, week, month, user, team, key, model, route, provider or tag:NAME; two or three with commas (team,model).")
+    var by: String?
+    @Option(help: "day, week (from Monday) or month: the time column (added in front when --by has none).")
+    var period: LedgerReport.Period?
     @Option(help: "First day included (YYYY-MM-DD).") var from: String?
     @Option(help: "Last day included (YYYY-MM-DD).") var to: String?
+    @Flag(help: "Add what cache hits and routing saved and what fallbacks and errors cost.") var savings = false
     @Option(help: "table (aligned, with totals), csv (RFC 4180) or json.") var format: Format = .table
 
     func validate() throws {
-        _ = try self.grouping()
+        _ = try self.groupings()
         let (from, to) = try self.days()
         if let from, let to, from > to {
             throw ValidationError("--from \(from) is after --to \(to)")
@@ -31,7 +40,10 @@ struct Report: ParsableCommand {
     func run() throws {
         let (config, path) = try self.ledgerLocation()
         let (from, to) = try self.days()
-        let query = LedgerReport.Query(grouping: try self.grouping(), from: from, to: to, timeZone: config.timeZone)
+        let groupings = try self.groupings()
+        let query = LedgerReport.Query(
+            grouping: groupings[0], thenBy: Array(groupings.dropFirst()), from: from, to: to, timeZone: config.timeZone, savings: self.savings
+        )
         let report: LedgerReport
         do {
             report = try LedgerReport.make(query, path: path)
@@ -45,12 +57,12 @@ struct Report: ParsableCommand {
         }
     }
 
-    private func grouping() throws -> LedgerReport.Grouping {
-        guard let grouping = LedgerReport.Grouping(rawValue: self.by) else {
-            let allowed = LedgerReport.Grouping.allCases.map(\.rawValue).joined(separator: ", ")
-            throw ValidationError("--by must be one of \(allowed) (got '\(self.by)')")
+    private func groupings() throws -> [LedgerReport.Grouping] {
+        do {
+            return try LedgerReport.Query.groupings(by: self.by, period: self.period)
+        } catch {
+            throw ValidationError(error.description)
         }
-        return grouping
     }
 
     private func days() throws -> (from: LedgerDay?, to: LedgerDay?) {

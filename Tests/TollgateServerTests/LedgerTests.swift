@@ -47,6 +47,47 @@ import TollgateTestSupport
         }
     }
 
+    /// What reports group and compute savings by: the request's tags, and the list price of
+    /// what it asked for (a concrete model, or an alias's baseline).
+    @Test func rowsKeepTagsAndWhatTheRequestedModelWouldHaveCost() async throws {
+        // gpt-5-mini at a fifth of gpt-5's price, the rest as usual.
+        let prices = GatewayHarness.testPrices.replacingOccurrences(
+            of: #"  "gpt-5*""#, with: "  gpt-5-mini: { input: 0.25, output: 2.00 }\n  \"gpt-5*\""
+        )
+        try await GatewayHarness.run(
+            budgets: ["prices.yaml": prices],
+            configure: { $0.routesDirectory = GatewayHarness.repositoryRoot.appendingPathComponent("routes").path }
+        ) { gateway in
+            let routed = try await gateway.chat(
+                #"{"model":"auto","messages":[{"role":"user","content":"What is the capital of France?"}]}"#,
+                headers: [("X-Tollgate-Tag", "env=prod, beta"), ("X-Tollgate-Tag", "feature=\"search\"")]
+            )
+            let concrete = try await gateway.chat(#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}"#)
+            let smart = try await gateway.chat(#"{"model":"smart","messages":[{"role":"user","content":"hello"}]}"#)
+            #expect(routed.status == 200 && concrete.status == 200 && smart.status == 200)
+            #expect(routed.header("X-Tollgate-Model") == "gpt-5-mini")
+            let rows = try await Self.rows(in: gateway, count: 3)
+            try #require(rows.count == 3)
+            func row(_ reply: TestHTTPClient.Reply) throws -> LedgerEntry {
+                try #require(rows.first { $0.requestID == reply.header("X-Tollgate-Request-Id") })
+            }
+            let auto = try row(routed)
+            #expect(auto.tagsJSON == #"{"env":"prod","beta":"true","feature":"\"search\""}"#)
+            let usage = TokenUsage(inputTokens: auto.inputTokens, cachedInputTokens: auto.cachedInputTokens, outputTokens: auto.outputTokens)
+            let gpt5 = ModelPrice(inputPerMillion: 1.25, cachedInputPerMillion: 0.125, outputPerMillion: 10.00)
+            #expect(auto.requestedCostNanodollars == gpt5.cost(of: usage).nanos)
+            #expect(auto.requestedCostNanodollars! > auto.costNanodollars)
+            #expect(try row(concrete).requestedCostNanodollars == row(concrete).costNanodollars && row(concrete).tagsJSON == nil)
+            #expect(try row(smart).requestedCostNanodollars == nil)  // no baseline for `smart`
+
+            let ledger = try #require(try LedgerDatabase.openIfPresent(path: gateway.dataDirectory + "/ledger.sqlite"))
+            let byEnv: LedgerReport = try await ledger.report(.init(grouping: .dimension(.tag("env")), timeZone: .current, savings: true))
+            #expect(Set(byEnv.rows.map(\.groups)) == [[nil], ["prod"]])
+            let prod = try #require(byEnv.rows.first { $0.group == "prod" })
+            #expect(prod.routingSavedNanodollars == auto.requestedCostNanodollars! - auto.costNanodollars)
+        }
+    }
+
     @Test func gracefulShutdownWritesEveryRow() async throws {
         try await GatewayHarness.run { gateway in
             try await withThrowingTaskGroup(of: Void.self) { group in

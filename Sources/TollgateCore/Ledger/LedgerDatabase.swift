@@ -52,7 +52,7 @@ public final class LedgerDatabase: Sendable {
     /// user), which answers "this key between these days" from one index range. Grouping
     /// itself is a scan of the time range and a small sort (see `LedgerReportQuery`). Each
     /// index costs the writer CPU on every row, on the gateway's cores (bench/costs).
-    private static var migrator: DatabaseMigrator {
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-ledger") { db in
             try db.execute(sql: """
@@ -108,6 +108,15 @@ public final class LedgerDatabase: Sendable {
         migrator.registerMigration("v4-cache-savings") { db in
             try db.execute(sql: "ALTER TABLE ledger_entry ADD COLUMN cache_avoided_nanos INTEGER NOT NULL DEFAULT 0")
         }
+        // Savings and tags for reports. Earlier rows: no known routing savings (NULL), no
+        // failed-attempt spend recorded apart, no tags.
+        migrator.registerMigration("v5-savings-and-tags") { db in
+            try db.execute(sql: """
+                ALTER TABLE ledger_entry ADD COLUMN requested_cost_nanos INTEGER;
+                ALTER TABLE ledger_entry ADD COLUMN failed_attempts_nanos INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE ledger_entry ADD COLUMN tags TEXT;
+                """)
+        }
         return migrator
     }
 
@@ -118,8 +127,9 @@ public final class LedgerDatabase: Sendable {
             time_ms, request_id, key_id, team, user, route, requested_model, served_model, provider,
             input_tokens, cached_input_tokens, output_tokens, cost_nanos, cache_status, fallback,
             attempt_errors, http_status, error_code, stream, latency_ms, upstream_latency_ms, ttft_ms,
-            attempts, truncated, features, prompt_text, response_text, cache_avoided_nanos
-        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            attempts, truncated, features, prompt_text, response_text, cache_avoided_nanos,
+            requested_cost_nanos, failed_attempts_nanos, tags
+        ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
 
     /// Inserts `rows` with the caller's transaction.
@@ -169,6 +179,9 @@ public final class LedgerDatabase: Sendable {
             binder.bind(row.text())  // prompt text (nil unless stored)
             binder.bind(row.text())  // response text
             binder.bind(numbers.cacheAvoidedNanodollars)
+            binder.bind(numbers.requestedCostNanodollars)
+            binder.bind(numbers.failedAttemptsNanodollars)
+            binder.bind(row.text())  // tags
             let stepped = sqlite3_step(statement)
             sqlite3_reset(statement)
             guard stepped == SQLITE_DONE else {
@@ -269,6 +282,8 @@ public final class LedgerDatabase: Sendable {
             costNanodollars: row["cost_nanos"],
             cacheStatus: LedgerEntry.CacheStatus(rawValue: row["cache_status"]) ?? .miss,
             cacheAvoidedNanodollars: row["cache_avoided_nanos"],
+            requestedCostNanodollars: row["requested_cost_nanos"],
+            failedAttemptsNanodollars: row["failed_attempts_nanos"],
             fallback: LedgerEntry.Fallback(rawValue: row["fallback"]) ?? .none,
             attempts: row["attempts"],
             attemptErrors: row["attempt_errors"],
@@ -280,6 +295,7 @@ public final class LedgerDatabase: Sendable {
             upstreamLatencyMs: row["upstream_latency_ms"],
             timeToFirstTokenMs: row["ttft_ms"],
             featuresJSON: row["features"],
+            tagsJSON: row["tags"],
             promptText: row["prompt_text"],
             responseText: row["response_text"]
         )

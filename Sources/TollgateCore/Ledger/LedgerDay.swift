@@ -52,6 +52,31 @@ public struct LedgerDay: Sendable, Hashable, Comparable, LosslessStringConvertib
         return LedgerDay(uncheckedYear: self.year + 1, month: 1, day: 1)
     }
 
+    /// The day before.
+    public var previous: LedgerDay {
+        if self.day > 1 { return LedgerDay(uncheckedYear: self.year, month: self.month, day: self.day - 1) }
+        if self.month > 1 {
+            return LedgerDay(uncheckedYear: self.year, month: self.month - 1, day: Self.daysIn(month: self.month - 1, year: self.year))
+        }
+        return LedgerDay(uncheckedYear: self.year - 1, month: 12, day: 31)
+    }
+
+    /// Days since the last Monday (0 on a Monday, 6 on a Sunday), from the date alone.
+    public var daysSinceMonday: Int {
+        // Sakamoto's method: 0 is Sunday.
+        let offsets = [0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4]
+        let year = self.month < 3 ? self.year - 1 : self.year
+        let sunday0 = (year + year / 4 - year / 100 + year / 400 + offsets[self.month - 1] + self.day) % 7
+        return (sunday0 + 6) % 7
+    }
+
+    /// The Monday of the day's week (ISO 8601 weeks start on Monday).
+    public var weekStart: LedgerDay {
+        var day = self
+        for _ in 0..<self.daysSinceMonday { day = day.previous }
+        return day
+    }
+
     /// The first instant of the day in `timeZone`: local midnight, or the first time that
     /// exists when a DST change skips midnight. Days are 23, 24 or 25 hours long.
     public func start(in timeZone: TimeZone) -> Date {

@@ -41,6 +41,11 @@ public struct LedgerEntry: Sendable, Equatable {
     public var cacheStatus: CacheStatus
     /// On a cache hit, what the original answer cost: what the hit saved (0 otherwise).
     public var cacheAvoidedNanodollars: Int64
+    /// What the same tokens would have cost on the model the client asked for (for an alias,
+    /// its savings baseline) at list price; nil when that model has no price. Routing savings.
+    public var requestedCostNanodollars: Int64?
+    /// What attempts that failed before the answer cost (included in `costNanodollars`).
+    public var failedAttemptsNanodollars: Int64
     public var fallback: Fallback
     /// Upstream attempts the fallback chain made (0 when none was made: refused, template).
     public var attempts: Int
@@ -61,6 +66,8 @@ public struct LedgerEntry: Sendable, Equatable {
     public var timeToFirstTokenMs: Int?
     /// The routing features of the request as JSON, for `tollgate routes replay`.
     public var featuresJSON: String?
+    /// The request's `X-Tollgate-Tag` tags as a JSON object (`{"env":"prod"}`); nil without tags.
+    public var tagsJSON: String?
     /// The prompt and the answer. Written only when `ledger.store_text` is on; otherwise the
     /// writer drops them whatever the caller sets.
     public var promptText: String?
@@ -85,6 +92,8 @@ public struct LedgerEntry: Sendable, Equatable {
         costNanodollars: Int64 = 0,
         cacheStatus: CacheStatus = .miss,
         cacheAvoidedNanodollars: Int64 = 0,
+        requestedCostNanodollars: Int64? = nil,
+        failedAttemptsNanodollars: Int64 = 0,
         fallback: Fallback = .none,
         attempts: Int = 1,
         attemptErrors: String? = nil,
@@ -96,6 +105,7 @@ public struct LedgerEntry: Sendable, Equatable {
         upstreamLatencyMs: Int? = nil,
         timeToFirstTokenMs: Int? = nil,
         featuresJSON: String? = nil,
+        tagsJSON: String? = nil,
         promptText: String? = nil,
         responseText: String? = nil
     ) {
@@ -114,6 +124,8 @@ public struct LedgerEntry: Sendable, Equatable {
         self.costNanodollars = costNanodollars
         self.cacheStatus = cacheStatus
         self.cacheAvoidedNanodollars = cacheAvoidedNanodollars
+        self.requestedCostNanodollars = requestedCostNanodollars
+        self.failedAttemptsNanodollars = failedAttemptsNanodollars
         self.fallback = fallback
         self.attempts = attempts
         self.attemptErrors = attemptErrors
@@ -125,6 +137,7 @@ public struct LedgerEntry: Sendable, Equatable {
         self.upstreamLatencyMs = upstreamLatencyMs
         self.timeToFirstTokenMs = timeToFirstTokenMs
         self.featuresJSON = featuresJSON
+        self.tagsJSON = tagsJSON
         self.promptText = promptText
         self.responseText = responseText
     }

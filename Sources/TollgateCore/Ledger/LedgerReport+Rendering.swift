@@ -1,12 +1,13 @@
 import Foundation
 
 /// The three output formats of `tollgate report`. Every format has the same columns, named
-/// after the grouping first (`day`, `user`, ...), then the sums; costs have 6 decimals,
-/// computed from the integer nanodollars (no floating point on the way).
+/// after the groupings first (`day`, `team`, `tag:env`...), then the sums, then with
+/// `--savings` what was saved and lost; costs have 6 decimals, computed from the integer
+/// nanodollars (no floating point on the way).
 extension LedgerReport {
     /// The column names of CSV and JSON, in order.
     public var columnNames: [String] {
-        [self.query.grouping.rawValue] + Self.valueColumnNames
+        self.query.groupings.map(\.rawValue) + Self.valueColumnNames + (self.query.savings ? Self.savingsColumnNames : [])
     }
 
     static let valueColumnNames = [
@@ -14,13 +15,18 @@ extension LedgerReport {
         "cost_usd", "avg_latency_ms", "p95_latency_ms",
     ]
 
+    static let savingsColumnNames = ["cache_saved_usd", "routing_saved_usd", "fallback_cost_usd", "error_cost_usd"]
+
     /// Aligned text for people: text left, numbers right, and a TOTAL row.
     public func table() -> String {
-        let header = [self.query.grouping.rawValue.uppercased(), "REQUESTS", "ERRORS", "CACHE HITS", "INPUT TOK", "CACHED TOK", "OUTPUT TOK", "COST USD", "AVG MS", "P95 MS"]
+        var header = self.query.groupings.map { $0.rawValue.uppercased() }
+        header += ["REQUESTS", "ERRORS", "CACHE HITS", "INPUT TOK", "CACHED TOK", "OUTPUT TOK", "COST USD", "AVG MS", "P95 MS"]
+        if self.query.savings { header += ["CACHE SAVED", "ROUTING SAVED", "FALLBACK COST", "ERROR COST"] }
+        let groupColumns = self.query.groupings.count
         var lines = [header]
-        for row in self.rows { lines.append([Self.tableLabel(row.group)] + Self.values(row)) }
+        for row in self.rows { lines.append(row.groups.map(Self.tableLabel) + self.values(row)) }
         let separatorIndex = lines.count
-        lines.append(["TOTAL"] + Self.values(self.total))
+        lines.append(["TOTAL"] + Array(repeating: "", count: groupColumns - 1) + self.values(self.total))
         let widths = header.indices.map { column in lines.map { $0[column].count }.max() ?? 0 }
         var output = ""
         for (index, line) in lines.enumerated() {
@@ -29,9 +35,11 @@ extension LedgerReport {
             }
             let cells = line.enumerated().map { column, cell in
                 let padding = String(repeating: " ", count: widths[column] - cell.count)
-                return column == 0 ? cell + padding : padding + cell
+                return column < groupColumns ? cell + padding : padding + cell
             }
-            output += cells.joined(separator: "  ") + "\n"
+            var text = cells.joined(separator: "  ")
+            while text.hasSuffix(" ") { text.removeLast() }
+            output += text + "\n"
         }
         return output
     }
@@ -42,8 +50,8 @@ extension LedgerReport {
     public func csv() -> String {
         var output = self.columnNames.map(Self.csvField).joined(separator: ",") + "\r\n"
         for row in self.rows {
-            let group = Self.csvField(Self.csvText(row.group ?? ""))
-            output += ([group] + Self.values(row, missing: "").map(Self.csvField)).joined(separator: ",") + "\r\n"
+            let groups = row.groups.map { Self.csvField(Self.csvText($0 ?? "")) }
+            output += (groups + self.values(row, missing: "").map(Self.csvField)).joined(separator: ",") + "\r\n"
         }
         return output
     }
@@ -61,7 +69,7 @@ extension LedgerReport {
     public func json() -> String {
         guard !self.rows.isEmpty else { return "[]\n" }
         let objects = self.rows.map { row in
-            let values = [row.group.map(Self.jsonString) ?? "null"] + Self.values(row, missing: "null")
+            let values = row.groups.map { $0.map(Self.jsonString) ?? "null" } + self.values(row, missing: "null")
             let members = zip(self.columnNames, values).map { "\(Self.jsonString($0)): \($1)" }
             return "  {" + members.joined(separator: ", ") + "}"
         }
@@ -80,13 +88,18 @@ extension LedgerReport {
         return negative && micro > 0 ? "-" + text : text
     }
 
-    private static func values(_ row: Row, missing: String = "-") -> [String] {
-        [
+    private func values(_ row: Row, missing: String = "-") -> [String] {
+        var values = [
             String(row.requests), String(row.errors), String(row.cacheHits), String(row.inputTokens),
             String(row.cachedInputTokens), String(row.outputTokens), Self.formatUSD(nanodollars: row.costNanodollars),
             row.averageLatencyMs.map { String(format: "%.1f", $0) } ?? missing,
             row.p95LatencyMs.map(String.init) ?? missing,
         ]
+        if self.query.savings {
+            values += [row.cacheSavedNanodollars, row.routingSavedNanodollars, row.fallbackCostNanodollars, row.errorCostNanodollars]
+                .map { Self.formatUSD(nanodollars: $0) }
+        }
+        return values
     }
 
     private static func tableLabel(_ group: String?) -> String {
@@ -100,6 +113,7 @@ extension LedgerReport {
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
+    /// `text` as a JSON string literal.
     static func jsonString(_ text: String) -> String {
         var output = "\""
         for scalar in text.unicodeScalars {

@@ -1,16 +1,49 @@
 import Foundation
 import GRDB
 
-/// Requests, tokens, cost and latency from the ledger, summed per day, user, team, key,
-/// model or route over a range of days. Aggregated in SQL; sums are exact integers.
+/// Requests, tokens, cost, latency and savings from the ledger, summed per period (day, week,
+/// month), user, team, key, model, route, provider or tag, or per pair of these, over a range
+/// of days. Aggregated in SQL; sums are exact integers.
 public struct LedgerReport: Sendable, Equatable {
     /// A column a report can group or filter by.
-    public enum Dimension: String, Sendable, CaseIterable {
-        case user, team, key, model, route
+    public enum Dimension: Sendable, Hashable {
+        case user, team, key, model, route, provider
+        /// The value of one `X-Tollgate-Tag` name (lowercase letters, digits, `_`, `-`, `.`).
+        case tag(String)
+
+        /// The plain dimensions (every tag name is one more).
+        public static let named: [Dimension] = [.user, .team, .key, .model, .route, .provider]
+
+        /// `user`, `team`, `key`, `model`, `route`, `provider` or `tag:NAME`.
+        public init?(rawValue: String) {
+            if rawValue.hasPrefix("tag:") {
+                let name = rawValue.dropFirst(4).lowercased()
+                guard !name.isEmpty, name.utf8.count <= RoutingTags.maxNameLength,
+                    name.utf8.allSatisfy({ $0.isTagNameByte })
+                else { return nil }
+                self = .tag(name)
+                return
+            }
+            guard let dimension = Self.named.first(where: { $0.rawValue == rawValue }) else { return nil }
+            self = dimension
+        }
+
+        public var rawValue: String {
+            switch self {
+            case .user: "user"
+            case .team: "team"
+            case .key: "key"
+            case .model: "model"
+            case .route: "route"
+            case .provider: "provider"
+            case .tag(let name): "tag:" + name
+            }
+        }
 
         /// The SQL expression. `model` is the model that answered, or the one asked for when
         /// none did (requests rejected before reaching a provider). The ledger indexes
-        /// `(expression, time_ms)` for each.
+        /// `(expression, time_ms)` for user, team and key. A tag name is checked at
+        /// `init(rawValue:)` (letters, digits, `_`, `-`, `.`), so it can be part of the SQL.
         var column: String {
             switch self {
             case .user: "user"
@@ -18,21 +51,41 @@ public struct LedgerReport: Sendable, Equatable {
             case .key: "key_id"
             case .model: "coalesce(served_model, requested_model)"
             case .route: "route"
+            case .provider: "nullif(provider, '')"
+            case .tag(let name): "json_extract(tags, '$.\"\(name)\"')"
+            }
+        }
+    }
+
+    /// The calendar periods a report can count in: days, weeks starting on Monday, months.
+    public enum Period: String, Sendable, CaseIterable {
+        case day, week, month
+
+        /// The period holding `day`, named by its first day (`2025-03-03` for a week) or
+        /// `YYYY-MM` for a month.
+        func name(of day: LedgerDay) -> String {
+            switch self {
+            case .day: return day.description
+            case .week: return day.weekStart.description
+            case .month: return String(day.description.prefix(7))
             }
         }
     }
 
     /// What a report has one row per.
-    public enum Grouping: Sendable, Hashable, CaseIterable, RawRepresentable {
-        /// Calendar days in the report's time zone.
-        case day
+    public enum Grouping: Sendable, Hashable, RawRepresentable {
+        /// Calendar periods in the report's time zone.
+        case period(Period)
         case dimension(Dimension)
 
-        public static let allCases: [Grouping] = [.day] + Dimension.allCases.map(Grouping.dimension)
+        public static let day = Grouping.period(.day)
+
+        /// The groupings without tags, for help texts.
+        public static let named: [Grouping] = Period.allCases.map(Grouping.period) + Dimension.named.map(Grouping.dimension)
 
         public init?(rawValue: String) {
-            if rawValue == "day" {
-                self = .day
+            if let period = Period(rawValue: rawValue) {
+                self = .period(period)
             } else if let dimension = Dimension(rawValue: rawValue) {
                 self = .dimension(dimension)
             } else {
@@ -40,18 +93,26 @@ public struct LedgerReport: Sendable, Equatable {
             }
         }
 
-        /// `day`, `user`, `team`, `key`, `model` or `route`.
+        /// `day`, `week`, `month`, a dimension's name, or `tag:NAME`.
         public var rawValue: String {
             switch self {
-            case .day: "day"
+            case .period(let period): period.rawValue
             case .dimension(let dimension): dimension.rawValue
             }
         }
+
+        public var period: Period? {
+            if case .period(let period) = self { return period }
+            return nil
+        }
+
+        var isPeriod: Bool { self.period != nil }
     }
 
     /// Which report to make.
     public struct Query: Sendable, Equatable {
-        public var grouping: Grouping
+        /// One row per value of these, together (at most one period; one to three groupings).
+        public var groupings: [Grouping]
         /// First day included; nil: from the first request.
         public var from: LedgerDay?
         /// Last day included; nil: up to the last request.
@@ -62,29 +123,72 @@ public struct LedgerReport: Sendable, Equatable {
         public var filters: [Dimension: String]
         /// Compute the 95th percentile latency (one more aggregation pass over the rows).
         public var includeP95: Bool
+        /// Show what cache hits and routing saved and what fallbacks and errors cost.
+        public var savings: Bool
 
         public init(
             grouping: Grouping,
+            thenBy more: [Grouping] = [],
             from: LedgerDay? = nil,
             to: LedgerDay? = nil,
             timeZone: TimeZone = .current,
             filters: [Dimension: String] = [:],
-            includeP95: Bool = true
+            includeP95: Bool = true,
+            savings: Bool = false
         ) {
-            self.grouping = grouping
+            self.groupings = [grouping] + more
             self.from = from
             self.to = to
             self.timeZone = timeZone
             self.filters = filters
             self.includeP95 = includeP95
+            self.savings = savings
+        }
+
+        /// The first grouping.
+        public var grouping: Grouping { self.groupings[0] }
+
+        /// The groupings `--by` (comma-separated names) and `--period` ask for: the period
+        /// replaces one named in `by`, or comes first when `by` has none.
+        public static func groupings(by: String?, period: Period?) throws(LedgerReportRequestError) -> [Grouping] {
+            var groupings: [Grouping] = []
+            if let by {
+                for name in by.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                    guard let grouping = Grouping(rawValue: name) else {
+                        let allowed = Grouping.named.map(\.rawValue).joined(separator: ", ")
+                        throw LedgerReportRequestError(description: "by takes \(allowed) or tag:NAME, separated by commas (got '\(name)')")
+                    }
+                    groupings.append(grouping)
+                }
+            }
+            if let period {
+                if let index = groupings.firstIndex(where: \.isPeriod) {
+                    groupings[index] = .period(period)
+                } else {
+                    groupings.insert(.period(period), at: 0)
+                }
+            }
+            guard let first = groupings.first else { throw LedgerReportRequestError(description: "give by, period or both") }
+            if let problem = Query(grouping: first, thenBy: Array(groupings.dropFirst())).problem {
+                throw LedgerReportRequestError(description: "by: \(problem)")
+            }
+            return groupings
+        }
+
+        /// Why these groupings cannot make a report, or nil when they can.
+        public var problem: String? {
+            if self.groupings.isEmpty || self.groupings.count > 3 { return "group by one to three columns" }
+            if self.groupings.filter(\.isPeriod).count > 1 { return "group by at most one period (day, week or month)" }
+            if Set(self.groupings).count != self.groupings.count { return "a column appears twice" }
+            return nil
         }
     }
 
     /// One group's sums.
     public struct Row: Sendable, Equatable {
-        /// The day (`YYYY-MM-DD`), user, team, key id, model or route; nil for requests
-        /// without one (no user given, no key).
-        public var group: String?
+        /// The values of the query's groupings, in order: the period's name, a user, team, key
+        /// id, model, route, provider or tag value; nil for requests without one.
+        public var groups: [String?]
         public var requests: Int
         /// Requests answered with status 400 or above.
         public var errors: Int
@@ -99,13 +203,24 @@ public struct LedgerReport: Sendable, Equatable {
         /// Nearest-rank 95th percentile of total latency, to two significant digits rounded
         /// down (exact below 100 ms); nil when not computed or without requests.
         public var p95LatencyMs: Int?
+        /// What cache hits would have cost: the price the original answers were paid.
+        public var cacheSavedNanodollars: Int64
+        /// Answered requests not served by the cache or a fallback: the requested model's (or
+        /// alias baseline's) list price for the same tokens less what the served model cost.
+        /// Negative when routing chose a dearer model.
+        public var routingSavedNanodollars: Int64
+        /// Spent on attempts that failed before an answer came (retries, other models).
+        public var fallbackCostNanodollars: Int64
+        /// Spent on requests that ended in an error (broken streams, clients that left...).
+        public var errorCostNanodollars: Int64
 
         public init(
-            group: String?, requests: Int = 0, errors: Int = 0, cacheHits: Int = 0, inputTokens: Int = 0,
+            group: String?, groups more: [String?] = [], requests: Int = 0, errors: Int = 0, cacheHits: Int = 0, inputTokens: Int = 0,
             cachedInputTokens: Int = 0, outputTokens: Int = 0, costNanodollars: Int64 = 0, latencySumMs: Int = 0,
-            p95LatencyMs: Int? = nil
+            p95LatencyMs: Int? = nil, cacheSavedNanodollars: Int64 = 0, routingSavedNanodollars: Int64 = 0,
+            fallbackCostNanodollars: Int64 = 0, errorCostNanodollars: Int64 = 0
         ) {
-            self.group = group
+            self.groups = [group] + more
             self.requests = requests
             self.errors = errors
             self.cacheHits = cacheHits
@@ -115,7 +230,14 @@ public struct LedgerReport: Sendable, Equatable {
             self.costNanodollars = costNanodollars
             self.latencySumMs = latencySumMs
             self.p95LatencyMs = p95LatencyMs
+            self.cacheSavedNanodollars = cacheSavedNanodollars
+            self.routingSavedNanodollars = routingSavedNanodollars
+            self.fallbackCostNanodollars = fallbackCostNanodollars
+            self.errorCostNanodollars = errorCostNanodollars
         }
+
+        /// The first grouping's value.
+        public var group: String? { self.groups.first ?? nil }
 
         public var costUSD: Double { Double(self.costNanodollars) / 1_000_000_000 }
 
@@ -144,6 +266,11 @@ public struct LedgerReport: Sendable, Equatable {
         }
         return try database.report(query)
     }
+}
+
+/// A report asked for with columns it cannot have.
+public struct LedgerReportRequestError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
 }
 
 // MARK: - Queries
@@ -177,16 +304,8 @@ struct LedgerReportQuery {
         var lowerMs = self.query.from?.startMs(in: zone)
         var upperMs = self.query.to?.next.startMs(in: zone)
         var with = ""
-        let source: String
-        let groupExpression: String
-        switch self.query.grouping {
-        case .dimension(let dimension):
-            source = "ledger_entry e"
-            // Unary + keeps SQLite from walking the (dimension, time) index to get the groups
-            // in order: that is one random table read per row, far slower than a scan and a
-            // small sort. Filters still use those indexes.
-            groupExpression = "+" + Self.qualified(dimension)
-        case .day:
+        var source = "ledger_entry e"
+        if let period = self.query.groupings.lazy.compactMap(\.period).first {
             guard let days = try self.days(db) else {
                 return LedgerReport(query: self.query, rows: [], total: .init(group: nil))
             }
@@ -194,12 +313,22 @@ struct LedgerReportQuery {
             // scan that whole range once per day instead of each day's own range.
             lowerMs = nil
             upperMs = nil
-            let values = days.map { "('\($0.day)', \($0.startMs), \($0.endMs))" }.joined(separator: ", ")
+            let values = days.map { "('\(period.name(of: $0.day))', \($0.startMs), \($0.endMs))" }.joined(separator: ", ")
             // CROSS JOIN keeps the days as the outer loop: each day is one index range.
-            with = "WITH d(day, start_ms, end_ms) AS (VALUES \(values)) "
+            with = "WITH d(period, start_ms, end_ms) AS (VALUES \(values)) "
             source = "d CROSS JOIN ledger_entry e ON e.time_ms >= d.start_ms AND e.time_ms < d.end_ms"
-            groupExpression = "d.day"
         }
+        let groupExpressions = self.query.groupings.map { grouping in
+            switch grouping {
+            case .period: "d.period"
+            // Unary + keeps SQLite from walking the (dimension, time) index to get the groups
+            // in order: that is one random table read per row, far slower than a scan and a
+            // small sort. Filters still use those indexes.
+            case .dimension(let dimension): "+" + Self.qualified(dimension)
+            }
+        }
+        let groupColumns = groupExpressions.enumerated().map { "\($1) AS g\($0)" }.joined(separator: ", ")
+        let groupNames = groupExpressions.indices.map { "g\($0)" }.joined(separator: ", ")
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let lowerMs {
@@ -216,47 +345,74 @@ struct LedgerReportQuery {
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
 
-        let sums = """
-            count(*) AS requests,
-            coalesce(sum(e.http_status >= 400), 0) AS errors,
-            coalesce(sum(e.cache_status IN ('exact', 'semantic')), 0) AS cache_hits,
-            coalesce(sum(e.input_tokens), 0) AS input_tokens,
-            coalesce(sum(e.cached_input_tokens), 0) AS cached_input_tokens,
-            coalesce(sum(e.output_tokens), 0) AS output_tokens,
-            coalesce(sum(e.cost_nanos), 0) AS cost_nanos,
-            coalesce(sum(e.latency_ms), 0) AS latency_sum_ms
-            """
         var rows = try Row.fetchAll(
-            db, sql: "\(with)SELECT \(groupExpression) AS grp, \(sums) FROM \(source) \(whereClause) GROUP BY grp",
+            db, sql: "\(with)SELECT \(groupColumns), \(Self.sums) FROM \(source) \(whereClause) GROUP BY \(groupNames)",
             arguments: arguments
-        ).map { Self.reportRow($0, group: $0["grp"]) }
-        let totalRow = try Row.fetchOne(db, sql: "\(with)SELECT \(sums) FROM \(source) \(whereClause)", arguments: arguments)
-        var total = totalRow.map { Self.reportRow($0, group: nil) } ?? .init(group: nil)
+        ).map { row in Self.reportRow(row, groups: groupExpressions.indices.map { row["g\($0)"] }) }
+        let totalRow = try Row.fetchOne(db, sql: "\(with)SELECT \(Self.sums) FROM \(source) \(whereClause)", arguments: arguments)
+        var total = totalRow.map { Self.reportRow($0, groups: [nil]) } ?? .init(group: nil)
 
         if self.query.includeP95 && total.requests > 0 {
             let p95 = try self.latencyP95(
-                db, with: with, groupExpression: groupExpression, source: source, whereClause: whereClause, arguments: arguments
+                db, with: with, groupColumns: groupColumns, groupNames: groupNames, columns: groupExpressions.count, source: source,
+                whereClause: whereClause, arguments: arguments
             )
-            for index in rows.indices { rows[index].p95LatencyMs = p95.byGroup[rows[index].group] }
+            for index in rows.indices { rows[index].p95LatencyMs = p95.byGroup[rows[index].groups] }
             total.p95LatencyMs = p95.total
         }
+        rows.sort(by: Self.order(self.query.groupings, rows: rows))
+        return LedgerReport(query: self.query, rows: rows, total: total)
+    }
 
-        switch self.query.grouping {
-        case .day:
-            rows.sort { ($0.group ?? "") < ($1.group ?? "") }
-        case .dimension:
-            rows.sort { a, b in
-                if a.costNanodollars != b.costNanodollars { return a.costNanodollars > b.costNanodollars }
-                if a.requests != b.requests { return a.requests > b.requests }
-                switch (a.group, b.group) {
-                case let (a?, b?): return a < b
+    /// Every sum a report row has. Savings: see `LedgerReport.Row`.
+    private static let sums = """
+        count(*) AS requests,
+        coalesce(sum(e.http_status >= 400), 0) AS errors,
+        coalesce(sum(e.cache_status IN ('exact', 'semantic')), 0) AS cache_hits,
+        coalesce(sum(e.input_tokens), 0) AS input_tokens,
+        coalesce(sum(e.cached_input_tokens), 0) AS cached_input_tokens,
+        coalesce(sum(e.output_tokens), 0) AS output_tokens,
+        coalesce(sum(e.cost_nanos), 0) AS cost_nanos,
+        coalesce(sum(e.latency_ms), 0) AS latency_sum_ms,
+        coalesce(sum(e.cache_avoided_nanos), 0) AS cache_saved,
+        coalesce(sum(CASE WHEN e.requested_cost_nanos IS NOT NULL AND e.cache_status = 'miss' AND e.fallback = 'none'
+            AND e.http_status < 400 THEN e.requested_cost_nanos - e.cost_nanos END), 0) AS routing_saved,
+        coalesce(sum(CASE WHEN e.http_status < 400 THEN e.failed_attempts_nanos END), 0) AS fallback_cost,
+        coalesce(sum(CASE WHEN e.http_status >= 400 THEN e.cost_nanos END), 0) AS error_cost
+        """
+
+    /// Periods in time order; other columns by cost (then requests) descending, then name,
+    /// a missing name last. With several columns, rows of one first value stay together,
+    /// first values ordered by their sum over the rows.
+    private static func order(_ groupings: [LedgerReport.Grouping], rows: [LedgerReport.Row]) -> (LedgerReport.Row, LedgerReport.Row) -> Bool {
+        // For each column but the last, the cost and requests of each prefix of values.
+        var prefixTotals: [[String?]: (cost: Int64, requests: Int)] = [:]
+        for row in rows {
+            for length in 1..<max(1, groupings.count) {
+                let prefix = Array(row.groups.prefix(length))
+                let sum = prefixTotals[prefix] ?? (0, 0)
+                prefixTotals[prefix] = (sum.cost + row.costNanodollars, sum.requests + row.requests)
+            }
+        }
+        return { a, b in
+            for column in groupings.indices {
+                let (x, y) = (a.groups[column], b.groups[column])
+                if x == y { continue }
+                if groupings[column].isPeriod { return (x ?? "") < (y ?? "") }
+                let last = column == groupings.count - 1
+                let sumA = last ? (a.costNanodollars, a.requests) : prefixTotals[Array(a.groups.prefix(column + 1))] ?? (0, 0)
+                let sumB = last ? (b.costNanodollars, b.requests) : prefixTotals[Array(b.groups.prefix(column + 1))] ?? (0, 0)
+                if sumA.0 != sumB.0 { return sumA.0 > sumB.0 }
+                if sumA.1 != sumB.1 { return sumA.1 > sumB.1 }
+                switch (x, y) {
+                case let (x?, y?): return x < y
                 case (nil, _?): return false
                 case (_?, nil): return true
                 case (nil, nil): return false
                 }
             }
+            return false
         }
-        return LedgerReport(query: self.query, rows: rows, total: total)
     }
 
     // MARK: - Private
@@ -309,18 +465,20 @@ struct LedgerReportQuery {
     /// Nearest-rank p95 (the bucket holding rank ceil(0.95 n) in ascending order), per group
     /// and over all, from one histogram query.
     private func latencyP95(
-        _ db: Database, with: String, groupExpression: String, source: String, whereClause: String, arguments: StatementArguments
-    ) throws -> (byGroup: [String?: Int], total: Int?) {
-        var histograms: [String?: [(bucket: Int, count: Int)]] = [:]
+        _ db: Database, with: String, groupColumns: String, groupNames: String, columns: Int, source: String, whereClause: String,
+        arguments: StatementArguments
+    ) throws -> (byGroup: [[String?]: Int], total: Int?) {
+        var histograms: [[String?]: [(bucket: Int, count: Int)]] = [:]
         var overall: [Int: Int] = [:]
         let rows = try Row.fetchCursor(db, sql: """
-            \(with)SELECT \(groupExpression) AS grp, \(Self.latencyBucket) AS bucket, count(*) AS n
-            FROM \(source) \(whereClause) GROUP BY grp, bucket
+            \(with)SELECT \(groupColumns), \(Self.latencyBucket) AS bucket, count(*) AS n
+            FROM \(source) \(whereClause) GROUP BY \(groupNames), bucket
             """, arguments: arguments)
         while let row = try rows.next() {
             let bucket: Int = row["bucket"]
             let count: Int = row["n"]
-            histograms[row["grp"] as String?, default: []].append((bucket, count))
+            let groups: [String?] = (0..<columns).map { row["g\($0)"] }
+            histograms[groups, default: []].append((bucket, count))
             overall[bucket, default: 0] += count
         }
         let byGroup = histograms.mapValues { Self.nearestRank95($0) ?? 0 }
@@ -344,13 +502,15 @@ struct LedgerReportQuery {
     private static func qualified(_ dimension: LedgerReport.Dimension) -> String {
         switch dimension {
         case .model: "coalesce(e.served_model, e.requested_model)"
+        case .provider: "nullif(e.provider, '')"
+        case .tag(let name): "json_extract(e.tags, '$.\"\(name)\"')"
         default: "e." + dimension.column
         }
     }
 
-    private static func reportRow(_ row: Row, group: String?) -> LedgerReport.Row {
-        LedgerReport.Row(
-            group: group,
+    private static func reportRow(_ row: Row, groups: [String?]) -> LedgerReport.Row {
+        var report = LedgerReport.Row(
+            group: nil,
             requests: row["requests"],
             errors: row["errors"],
             cacheHits: row["cache_hits"],
@@ -358,7 +518,13 @@ struct LedgerReportQuery {
             cachedInputTokens: row["cached_input_tokens"],
             outputTokens: row["output_tokens"],
             costNanodollars: row["cost_nanos"],
-            latencySumMs: row["latency_sum_ms"]
+            latencySumMs: row["latency_sum_ms"],
+            cacheSavedNanodollars: row["cache_saved"],
+            routingSavedNanodollars: row["routing_saved"],
+            fallbackCostNanodollars: row["fallback_cost"],
+            errorCostNanodollars: row["error_cost"]
         )
+        report.groups = groups
+        return report
     }
 }

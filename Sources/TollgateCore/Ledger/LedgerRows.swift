@@ -10,9 +10,9 @@ import NIOCore
 /// request (bench/RESULTS.md, "Ledger rows as bytes"). The writer binds the text straight from
 /// the buffer (`SQLITE_STATIC`): SQLite copies none of it.
 ///
-/// Layout of a row, in the machine's byte order: ten `Int64`s (time, the three token
-/// counts, cost, status, latency, upstream latency, time to first token, attempts), a flags
-/// byte, then fifteen strings, each an `Int32` length (`-1` for nil) and its UTF-8 bytes, in the order
+/// Layout of a row, in the machine's byte order: thirteen `Int64`s (time, the three token
+/// counts, cost, status, latency, upstream latency, time to first token, attempts, cache
+/// avoided, requested cost, failed attempts), a flags byte, then sixteen strings, each an `Int32` length (`-1` for nil) and its UTF-8 bytes, in the order
 /// the insert binds them (cache status and fallback by their raw values).
 struct LedgerRows: Sendable {
     private var bytes: ByteBuffer
@@ -24,6 +24,7 @@ struct LedgerRows: Sendable {
     private static let hasUpstreamLatency: UInt8 = 2
     private static let hasTimeToFirstToken: UInt8 = 4
     private static let truncated: UInt8 = 8
+    private static let hasRequestedCost: UInt8 = 16
 
     init(capacity: Int = 0) {
         self.bytes = Self.allocator.buffer(capacity: capacity)
@@ -40,9 +41,9 @@ struct LedgerRows: Sendable {
     /// Bytes the buffer holds room for (what keeping it for reuse keeps allocated).
     var capacity: Int { self.bytes.capacity }
 
-    /// Bytes of a row before its strings: eleven `Int64`s and the flags.
-    private static let fixedSize = 11 * 8 + 1
-    private static let stringCount = 15
+    /// Bytes of a row before its strings: thirteen `Int64`s and the flags.
+    private static let fixedSize = 13 * 8 + 1
+    private static let stringCount = 16
 
     /// Appends `entry`. Prompt and response text are kept only with `storeText`.
     ///
@@ -57,11 +58,12 @@ struct LedgerRows: Sendable {
         size += Self.length(entry.route) + Self.length(entry.requestedModel) + Self.length(entry.servedModel)
         size += Self.length(entry.provider) + entry.cacheStatus.rawValue.utf8.count + entry.fallback.rawValue.utf8.count
         size += Self.length(entry.errorCode) + Self.length(entry.featuresJSON) + Self.length(prompt) + Self.length(response)
-        size += Self.length(entry.attemptErrors)
+        size += Self.length(entry.attemptErrors) + Self.length(entry.tagsJSON)
         var flags: UInt8 = entry.stream ? Self.stream : 0
         if entry.truncated { flags |= Self.truncated }
         if entry.upstreamLatencyMs != nil { flags |= Self.hasUpstreamLatency }
         if entry.timeToFirstTokenMs != nil { flags |= Self.hasTimeToFirstToken }
+        if entry.requestedCostNanodollars != nil { flags |= Self.hasRequestedCost }
         self.bytes.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { buffer in
             var out = RowWriter(base: buffer.baseAddress!)
             out.int64(entry.timeMs)
@@ -75,6 +77,8 @@ struct LedgerRows: Sendable {
             out.int64(Int64(entry.timeToFirstTokenMs ?? 0))
             out.int64(Int64(entry.attempts))
             out.int64(entry.cacheAvoidedNanodollars)
+            out.int64(entry.requestedCostNanodollars ?? 0)
+            out.int64(entry.failedAttemptsNanodollars)
             out.byte(flags)
             out.text(entry.requestID)
             out.text(entry.keyID)
@@ -91,6 +95,7 @@ struct LedgerRows: Sendable {
             out.text(entry.featuresJSON)
             out.text(prompt)
             out.text(response)
+            out.text(entry.tagsJSON)
             precondition(out.offset == size, "a ledger row is as long as counted")
             return size
         }
@@ -198,6 +203,8 @@ struct LedgerRows: Sendable {
             var timeMs, inputTokens, cachedInputTokens, outputTokens, costNanodollars, httpStatus, latencyMs: Int64
             var upstreamLatencyMs, timeToFirstTokenMs: Int64?
             var attempts, cacheAvoidedNanodollars: Int64
+            var requestedCostNanodollars: Int64?
+            var failedAttemptsNanodollars: Int64
             var stream, truncated: Bool
         }
 
@@ -205,13 +212,16 @@ struct LedgerRows: Sendable {
             let timeMs = self.int64(), input = self.int64(), cached = self.int64(), output = self.int64()
             let cost = self.int64(), status = self.int64(), latency = self.int64()
             let upstream = self.int64(), firstToken = self.int64(), attempts = self.int64(), avoided = self.int64()
+            let requestedCost = self.int64(), failedAttempts = self.int64()
             let flags = self.byte()
             return Numbers(
                 timeMs: timeMs, inputTokens: input, cachedInputTokens: cached, outputTokens: output, costNanodollars: cost,
                 httpStatus: status, latencyMs: latency,
                 upstreamLatencyMs: flags & LedgerRows.hasUpstreamLatency != 0 ? upstream : nil,
                 timeToFirstTokenMs: flags & LedgerRows.hasTimeToFirstToken != 0 ? firstToken : nil,
-                attempts: attempts, cacheAvoidedNanodollars: avoided, stream: flags & LedgerRows.stream != 0, truncated: flags & LedgerRows.truncated != 0
+                attempts: attempts, cacheAvoidedNanodollars: avoided,
+                requestedCostNanodollars: flags & LedgerRows.hasRequestedCost != 0 ? requestedCost : nil,
+                failedAttemptsNanodollars: failedAttempts, stream: flags & LedgerRows.stream != 0, truncated: flags & LedgerRows.truncated != 0
             )
         }
     }
@@ -247,12 +257,13 @@ struct LedgerRows: Sendable {
                 inputTokens: Int(numbers.inputTokens), cachedInputTokens: Int(numbers.cachedInputTokens),
                 outputTokens: Int(numbers.outputTokens), costNanodollars: numbers.costNanodollars,
                 cacheStatus: strings[8].flatMap(LedgerEntry.CacheStatus.init(rawValue:)) ?? .miss,
-                cacheAvoidedNanodollars: numbers.cacheAvoidedNanodollars,
+                cacheAvoidedNanodollars: numbers.cacheAvoidedNanodollars, requestedCostNanodollars: numbers.requestedCostNanodollars,
+                failedAttemptsNanodollars: numbers.failedAttemptsNanodollars,
                 fallback: strings[9].flatMap(LedgerEntry.Fallback.init(rawValue:)) ?? .none, attempts: Int(numbers.attempts),
                 attemptErrors: strings[10], truncated: numbers.truncated, httpStatus: Int(numbers.httpStatus),
                 errorCode: strings[11], stream: numbers.stream, latencyMs: Int(numbers.latencyMs),
                 upstreamLatencyMs: numbers.upstreamLatencyMs.map(Int.init), timeToFirstTokenMs: numbers.timeToFirstTokenMs.map(Int.init),
-                featuresJSON: strings[12], promptText: strings[13], responseText: strings[14]
+                featuresJSON: strings[12], tagsJSON: strings[15], promptText: strings[13], responseText: strings[14]
             ))
         }
         return entries

@@ -163,11 +163,34 @@ struct RulesCompiler {
             )
         }
         ordered.sort { $0.rule.priority != $1.rule.priority ? $0.rule.priority > $1.rule.priority : $0.order < $1.order }
-        return CompiledRoutingRules(
+        var rules = CompiledRoutingRules(
             routes: ordered.map(\.rule), defaultRoute: defaultRule, aliases: aliases, files: self.files.map(\.file),
             keywordLists: keywordLists, patterns: patterns, complexity: self.complexity,
             tagNames: self.tagNames, readsBudgetUsedPercent: self.readsBudgetUsedPercent
         )
+        rules.savingsBaselines = try self.savingsBaselines(aliases: aliases)
+        return rules
+    }
+
+    /// `savings_baselines`: each names a declared alias once, and a concrete model.
+    private func savingsBaselines(aliases: Set<String>) throws(ConfigError) -> [String: String] {
+        var baselines: [String: (model: String, file: String)] = [:]
+        for file in self.files {
+            for (alias, model) in file.rules.savingsBaselines ?? [] {
+                let path: [any CodingKey] = [JSONKey("savings_baselines"), JSONKey(alias)]
+                guard aliases.contains(alias) else {
+                    throw file.error(at: path, "'\(alias)' is not a declared alias (aliases: \(aliases.sorted().joined(separator: ", ")))")
+                }
+                if let other = baselines[alias] {
+                    throw file.error(at: path, "the savings baseline of '\(alias)' is already set in \(other.file)")
+                }
+                guard !aliases.contains(model) else {
+                    throw file.error(at: path, "a savings baseline names a concrete model, not the alias '\(model)'")
+                }
+                baselines[alias] = (model, file.file)
+            }
+        }
+        return baselines.mapValues(\.model)
     }
 
     /// Targets and fallbacks name concrete models, never aliases.

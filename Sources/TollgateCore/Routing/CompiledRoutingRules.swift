@@ -19,6 +19,16 @@ public struct CompiledRoutingRules: Sendable {
     /// The compiled evaluation data, shared by copies of these rules.
     let engine: RoutingEngine
 
+    /// Per alias, the concrete model a request for it is compared with for routing savings
+    /// (`savings_baselines`): what the app would have asked for without the alias.
+    public internal(set) var savingsBaselines: [String: String] = [:]
+
+    /// The model whose list price measures routing savings for a request naming `model`: the
+    /// model itself, or an alias's baseline (nil for an alias without one).
+    public func savingsBaseline(for model: String) -> String? {
+        self.aliases.contains(model) ? self.savingsBaselines[model] : model
+    }
+
     /// The templates of `prompts/` that `template:` fallbacks render, loaded with the rules
     /// (a reload picks up edited templates too).
     public var templates = PromptTemplates()

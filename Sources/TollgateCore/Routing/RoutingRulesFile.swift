@@ -8,9 +8,14 @@ struct RoutingRulesFile: Decodable {
     var keywords: [(name: String, phrases: [String])]?
     var patterns: [(name: String, regex: RoutingRegex)]?
     var aliases: [String]?
+    /// Per alias, the concrete model whose list price `report --savings` compares it with.
+    var savingsBaselines: [(alias: String, model: String)]?
     var routes: [RawRoute]
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case complexity, keywords, patterns, aliases, routes }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case complexity, keywords, patterns, aliases, routes
+        case savingsBaselines = "savings_baselines"
+    }
 
     init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
@@ -42,6 +47,16 @@ struct RoutingRulesFile: Decodable {
         self.aliases = try container.decodeIfPresent([String].self, forKey: .aliases)
         if let aliases = self.aliases, aliases.contains(where: \.isEmpty) {
             throw DecodingError.dataCorruptedError(forKey: .aliases, in: container, debugDescription: "an alias cannot be empty")
+        }
+        if container.contains(.savingsBaselines) {
+            let map = try container.nestedContainer(keyedBy: JSONKey.self, forKey: .savingsBaselines)
+            self.savingsBaselines = try map.allKeys.map { key in
+                let model = try map.decode(String.self, forKey: key)
+                guard !model.isEmpty else {
+                    throw DecodingError.dataCorruptedError(forKey: key, in: map, debugDescription: "a savings baseline names a model")
+                }
+                return (key.stringValue, model)
+            }
         }
         self.routes = try container.decodeIfPresent([RawRoute].self, forKey: .routes) ?? []
     }

@@ -25,6 +25,13 @@ public struct RoutingTags: Sendable, Equatable {
 
     public var isEmpty: Bool { self.pairs.isEmpty }
 
+    /// The tags as a JSON object for the ledger's `tags` column (`report --by tag:NAME`);
+    /// nil without tags.
+    public var ledgerJSON: String? {
+        guard !self.pairs.isEmpty else { return nil }
+        return "{" + self.pairs.map { "\(LedgerReport.jsonString($0.name)):\(LedgerReport.jsonString($0.value))" }.joined(separator: ",") + "}"
+    }
+
     /// Parses the values of every `X-Tollgate-Tag` header line of a request.
     public static func parse(headerValues: [String]) throws(RoutingTagError) -> RoutingTags {
         var tags = RoutingTags()
@@ -77,7 +84,7 @@ public struct RoutingTagError: Error, Sendable, Equatable {
 }
 
 extension UInt8 {
-    fileprivate var isTagNameByte: Bool {
+    var isTagNameByte: Bool {
         switch self {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."):

@@ -33,7 +33,9 @@ struct ProxyPipeline {
                 servedModel: decision.model, provider: decision.deployments?.deployments.first?.provider ?? firstTarget?.providerName ?? "",
                 stream: ingress.isStreaming,
                 promptText: gateway.config.ledger.storeText
-                    ? String(decoding: ingress.body.readableBytesView.prefix(LedgerContext.textLimit), as: UTF8.self) : nil
+                    ? String(decoding: ingress.body.readableBytesView.prefix(LedgerContext.textLimit), as: UTF8.self) : nil,
+                tagsJSON: routed.features.tags.ledgerJSON,
+                requestedPrice: rules.savingsBaseline(for: ingress.model).flatMap(gateway.costs.prices.price(for:))
             ),
             route: decision.route, model: firstTarget?.metricLabel ?? decision.model, start: start
         )

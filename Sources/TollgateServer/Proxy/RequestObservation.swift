@@ -18,13 +18,17 @@ struct LedgerContext: Sendable {
     var stream: Bool
     /// The request body, kept only when `ledger.store_text` is on; nil otherwise.
     var promptText: String?
+    /// The `X-Tollgate-Tag` tags as JSON, for reports by tag.
+    var tagsJSON: String?
+    /// The list price of the model asked for (an alias's savings baseline): what routing saved.
+    var requestedPrice: ModelPrice?
 
     /// The most of a prompt or response the ledger keeps.
     static let textLimit = 256 << 10
 
     init(
         requestID: String, key: GatewayKey, user: String?, requestedModel: String, servedModel: String, provider: String,
-        stream: Bool, promptText: String? = nil
+        stream: Bool, promptText: String? = nil, tagsJSON: String? = nil, requestedPrice: ModelPrice? = nil
     ) {
         self.requestID = requestID
         self.keyID = key.id
@@ -35,6 +39,8 @@ struct LedgerContext: Sendable {
         self.provider = provider
         self.stream = stream
         self.promptText = promptText
+        self.tagsJSON = tagsJSON
+        self.requestedPrice = requestedPrice
     }
 }
 
@@ -286,12 +292,14 @@ final class RequestObservation: Sendable {
             inputTokens: progress.usage?.inputTokens ?? 0,
             cachedInputTokens: progress.usage?.cachedInputTokens ?? 0, outputTokens: progress.usage?.outputTokens ?? 0,
             costNanodollars: cost.nanos, cacheStatus: progress.cacheStatus,
-            cacheAvoidedNanodollars: progress.cacheAvoided.nanos, fallback: progress.fallback, attempts: progress.attempts, attemptErrors: progress.attemptErrors,
+            cacheAvoidedNanodollars: progress.cacheAvoided.nanos,
+            requestedCostNanodollars: progress.cacheStatus == .miss ? progress.usage.flatMap { usage in context.requestedPrice?.cost(of: usage).nanos } : nil,
+            failedAttemptsNanodollars: progress.spent.nanos, fallback: progress.fallback, attempts: progress.attempts, attemptErrors: progress.attemptErrors,
             truncated: progress.truncated, httpStatus: status,
             errorCode: status >= 400 ? (progress.errorCode ?? (status == 499 ? "client_closed_request" : nil)) : nil,
             stream: context.stream, latencyMs: Int(elapsed.milliseconds),
             upstreamLatencyMs: progress.upstreamLatency.map { Int($0.milliseconds) },
-            timeToFirstTokenMs: progress.timeToFirstByte.map { Int($0.milliseconds) },
+            timeToFirstTokenMs: progress.timeToFirstByte.map { Int($0.milliseconds) }, tagsJSON: context.tagsJSON,
             promptText: context.promptText, responseText: progress.responseText.map { String(decoding: $0, as: UTF8.self) }
         )
     }

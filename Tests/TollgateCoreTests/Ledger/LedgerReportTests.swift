@@ -45,7 +45,7 @@ import Testing
                 .init(group: "alice", requests: 2, errors: 0, cacheHits: 1, inputTokens: 300, cachedInputTokens: 20,
                       outputTokens: 30, costNanodollars: 6_000, latencySumMs: 120, p95LatencyMs: 100),
                 .init(group: "bob", requests: 1, errors: 1, cacheHits: 0, inputTokens: 300, cachedInputTokens: 0,
-                      outputTokens: 30, costNanodollars: 2_000, latencySumMs: 5, p95LatencyMs: 5),
+                      outputTokens: 30, costNanodollars: 2_000, latencySumMs: 5, p95LatencyMs: 5, errorCostNanodollars: 2_000),
                 .init(group: "carol", requests: 1, errors: 0, cacheHits: 1, inputTokens: 50, cachedInputTokens: 50,
                       outputTokens: 5, costNanodollars: 333, latencySumMs: 40, p95LatencyMs: 40),
                 .init(group: nil, requests: 1, errors: 1, cacheHits: 0, inputTokens: 0, cachedInputTokens: 0,
@@ -53,7 +53,7 @@ import Testing
             ])
             #expect(report.total == .init(
                 group: nil, requests: 5, errors: 2, cacheHits: 2, inputTokens: 650, cachedInputTokens: 70,
-                outputTokens: 65, costNanodollars: 8_333, latencySumMs: 166, p95LatencyMs: 100
+                outputTokens: 65, costNanodollars: 8_333, latencySumMs: 166, p95LatencyMs: 100, errorCostNanodollars: 2_000
             ))
             #expect(report.rows[0].averageLatencyMs == 60)
         }
@@ -69,7 +69,7 @@ import Testing
             #expect(try rows("key") == ["key_a:2/6000", "key_b:1/2000", "key_c:1/333", "nil:1/0"])
             #expect(try rows("model") == ["gpt-5:1/5000", "gpt-5-mini:3/3333", "gpt-4o:1/0"])
             #expect(try rows("route") == ["smart:1/5000", "default:3/3333", "nil:1/0"])
-            for grouping in LedgerReport.Grouping.allCases {
+            for grouping in LedgerReport.Grouping.named {
                 let report = try database.report(.init(grouping: grouping, timeZone: self.utc))
                 #expect(report.total.costNanodollars == 8_333, "\(grouping)")
                 #expect(report.rows.map(\.requests).reduce(0, +) == 5, "\(grouping)")
@@ -155,7 +155,7 @@ import Testing
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("never-written/ledger.sqlite")
-        for grouping in LedgerReport.Grouping.allCases {
+        for grouping in LedgerReport.Grouping.named {
             let report = try LedgerReport.make(.init(grouping: grouping), path: path)
             #expect(report.rows.isEmpty)
             #expect(report.total.requests == 0)

@@ -19,7 +19,7 @@ import Testing
     }
 
     static let errorCases: [ErrorCase] = [
-        .init(label: "unknown top-level key", yaml: "routs: []\n", line: 1, key: "routs", reason: "unknown key 'routs' (allowed: complexity, keywords, patterns, aliases, routes)"),
+        .init(label: "unknown top-level key", yaml: "routs: []\n", line: 1, key: "routs", reason: "unknown key 'routs' (allowed: complexity, keywords, patterns, aliases, routes, savings_baselines)"),
         .init(label: "unknown route key", yaml: """
             routes:
               - name: a
@@ -116,6 +116,8 @@ import Testing
         .init(label: "route without when", yaml: "routes:\n  - { name: a, target: gpt-5 }\n" + tail, line: 2, key: "routes[0]", reason: "a route needs 'when' (or 'default: true')"),
         .init(label: "passthrough default with aliases", yaml: "aliases: [auto]\nroutes:\n  - name: d\n    default: true\n    target: passthrough\n", line: 5, key: "routes[0].target", reason: "the default route must name a model when aliases are declared (auto): requests for an alias need a concrete model"),
         .init(label: "target is an alias", yaml: "aliases: [auto]\nroutes:\n  - name: d\n    default: true\n    target: auto\n", line: 5, key: "routes[0].target", reason: "'auto' is an alias; a target names a concrete model"),
+        .init(label: "baseline of an undeclared alias", yaml: "aliases: [auto]\nsavings_baselines:\n  smart: gpt-5\nroutes:\n  - { name: d, default: true, target: gpt-5 }\n", line: 3, key: "savings_baselines.smart", reason: "'smart' is not a declared alias (aliases: auto)"),
+        .init(label: "baseline that is an alias", yaml: "aliases: [auto, cheap]\nsavings_baselines: { auto: cheap }\nroutes:\n  - { name: d, default: true, target: gpt-5 }\n", line: 2, key: "savings_baselines.auto", reason: "a savings baseline names a concrete model, not the alias 'cheap'"),
         .init(label: "template not last", yaml: """
             routes:
               - name: d
@@ -157,6 +159,7 @@ import Testing
                 """),
         ])
         #expect(rules.aliases == ["auto", "smart"])
+        #expect(rules.savingsBaselines.isEmpty && rules.savingsBaseline(for: "auto") == nil && rules.savingsBaseline(for: "gpt-4o") == "gpt-4o")
         #expect(rules.routes.map(\.name) == ["from-first", "complex", "from-second", "sql"])
         #expect(rules.routes[1].file == "10-more.yaml" && rules.routes[1].line == 4)
         #expect(rules.evaluate(.init(model: "smart", team: "a")).route == "from-first")
