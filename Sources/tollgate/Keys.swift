@@ -23,21 +23,24 @@ struct Keys: ParsableCommand {
         @Option(name: .customLong("max-concurrent"), help: "Most requests in flight at once.") var maxConcurrent: Int?
         @Option(name: .customLong("daily-budget"), help: "Daily budget in USD.") var dailyBudget: Double?
 
+        var request: KeyRequest {
+            KeyRequest(
+                name: self.name, team: self.team, user: self.user,
+                allowedModels: self.models?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+                requestsPerMinute: self.rpm, tokensPerMinute: self.tpm, maxConcurrent: self.maxConcurrent, dailyBudgetUSD: self.dailyBudget
+            )
+        }
+
         func validate() throws {
-            guard !self.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--name must not be empty") }
-            if let rpm, rpm < 1 { throw ValidationError("--rpm must be at least 1") }
-            if let tpm, tpm < 1 { throw ValidationError("--tpm must be at least 1") }
-            if let maxConcurrent, maxConcurrent < 1 { throw ValidationError("--max-concurrent must be at least 1") }
-            if let dailyBudget, !(dailyBudget > 0) || !dailyBudget.isFinite { throw ValidationError("--daily-budget must be a positive amount of USD") }
+            if let (field, reason) = self.request.problem {
+                let options = ["max_concurrent": "max-concurrent", "daily_budget_usd": "daily-budget"]
+                throw ValidationError("--\(options[field] ?? field) \(reason)")
+            }
         }
 
         func run() throws {
             let store = try openKeyStore(self.options)
-            let models = self.models?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            let (key, secret) = try store.create(
-                name: self.name, team: self.team, user: self.user, allowedModels: models,
-                requestsPerMinute: self.rpm, tokensPerMinute: self.tpm, maxConcurrent: self.maxConcurrent, dailyBudgetUSD: self.dailyBudget
-            )
+            let (key, secret) = try store.create(self.request)
             print("created key \(key.id) (\(key.name)\(key.team.map { ", team \($0)" } ?? ""))")
             print("store the secret now: it is not kept and cannot be shown again")
             print(secret)

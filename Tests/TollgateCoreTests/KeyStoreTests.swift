@@ -28,17 +28,17 @@ import Testing
         let contents = try Data(contentsOf: URL(fileURLWithPath: directory).appendingPathComponent("keys.sqlite"))
         #expect(contents.range(of: Data(secret.utf8)) == nil)
 
-        let listed = try store.list()
+        let listed = try await store.list()
         #expect(listed.count == 1)
         #expect(listed[0].secretPrefix == String(secret.prefix(9)))
 
-        #expect(try store.revoke(id: key.id))
+        #expect(try await store.revoke(id: key.id))
         #expect(try await store.lookup(hash: KeySecret.hash(secret))?.isRevoked == true)
-        #expect(try !store.revoke(id: "key_missing"))
+        #expect(try await !store.revoke(id: "key_missing"))
 
         // A second store on the same directory (another process) sees the same keys.
         let other = try KeyStore(directory: directory)
-        #expect(try other.list().count == 1)
+        #expect(try await other.list().count == 1)
     }
 
     @Test func secretsAreUniqueAndUniform() {

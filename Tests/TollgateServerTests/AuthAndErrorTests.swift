@@ -32,7 +32,7 @@ import TollgateTestSupport
             let (key, secret) = try gateway.keyStore.create(name: "short-lived")
             let before = try await gateway.http.send("GET", "/v1/models", headers: [("Authorization", "Bearer \(secret)")])
             #expect(before.status == 200)
-            try gateway.keyStore.revoke(id: key.id)
+            try await gateway.keyStore.revoke(id: key.id)
             // The gateway re-checks cached keys every 2 s.
             var status = 200
             for _ in 0..<40 where status == 200 {

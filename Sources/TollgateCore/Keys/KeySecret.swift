@@ -63,6 +63,14 @@ public struct KeyDigest: Hashable, Sendable {
         lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2 && lhs.words.3 == rhs.words.3
     }
 
+    /// Equality that takes the same time wherever the digests differ (for the admin key: a
+    /// caller cannot learn how much of its digest matched from the time taken).
+    public func constantTimeEquals(_ other: KeyDigest) -> Bool {
+        let difference = (self.words.0 ^ other.words.0) | (self.words.1 ^ other.words.1) | (self.words.2 ^ other.words.2)
+            | (self.words.3 ^ other.words.3)
+        return difference == 0
+    }
+
     public func hash(into hasher: inout Hasher) {
         // Already uniformly distributed: one word is plenty.
         hasher.combine(self.words.0)

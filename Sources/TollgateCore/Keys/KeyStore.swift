@@ -52,56 +52,74 @@ public final class KeyStore: Sendable {
         maxConcurrent: Int? = nil,
         dailyBudgetUSD: Double? = nil
     ) throws -> (key: GatewayKey, secret: String) {
+        try self.create(KeyRequest(
+            name: name, team: team, user: user, allowedModels: allowedModels, requestsPerMinute: requestsPerMinute,
+            tokensPerMinute: tokensPerMinute, maxConcurrent: maxConcurrent, dailyBudgetUSD: dailyBudgetUSD
+        ))
+    }
+
+    /// Creates the key `request` describes (on the caller's thread: the command line).
+    public func create(_ request: KeyRequest) throws -> (key: GatewayKey, secret: String) {
         let secret = KeySecret.generate()
-        let key = GatewayKey(
-            id: KeySecret.generateID(),
-            name: name,
-            team: team,
-            user: user,
-            allowedModels: allowedModels,
-            requestsPerMinute: requestsPerMinute,
-            tokensPerMinute: tokensPerMinute,
-            maxConcurrent: maxConcurrent,
-            dailyBudgetUSD: dailyBudgetUSD,
-            createdAt: Date(),
-            source: .database
-        )
-        try self.database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO gateway_key (id, secret_hash, secret_prefix, name, team, user, models, rpm, tpm, max_concurrent, daily_budget_usd, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    key.id, KeySecret.hash(secret), KeySecret.displayPrefix(secret), key.name, key.team, key.user,
-                    key.allowedModels?.joined(separator: ","), key.requestsPerMinute, key.tokensPerMinute, key.maxConcurrent,
-                    key.dailyBudgetUSD, key.createdAt,
-                ]
-            )
-        }
+        let key = request.key(id: KeySecret.generateID(), createdAt: Date())
+        try self.database.write { db in try Self.insert(key, secret: secret, db) }
+        return (key, secret)
+    }
+
+    /// `create` on GRDB's writer queue, not the caller's thread (the admin API).
+    public func create(_ request: KeyRequest) async throws -> (key: GatewayKey, secret: String) {
+        let secret = KeySecret.generate()
+        let key = request.key(id: KeySecret.generateID(), createdAt: Date())
+        try await self.database.write { db in try Self.insert(key, secret: secret, db) }
         return (key, secret)
     }
 
     /// Every key, newest first, with the displayable prefix of its secret.
     public func list() throws -> [(key: GatewayKey, secretPrefix: String)] {
-        try self.database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM gateway_key ORDER BY created_at DESC, id").map { row in
-                (Self.key(from: row), row["secret_prefix"] as String)
-            }
-        }
+        try self.database.read(Self.list)
+    }
+
+    /// `list` on GRDB's reader queue.
+    public func list() async throws -> [(key: GatewayKey, secretPrefix: String)] {
+        try await self.database.read(Self.list)
     }
 
     /// Revokes a key. Returns false when no such key exists.
     @discardableResult
     public func revoke(id: String) throws -> Bool {
-        try self.database.write { db in
-            try db.execute(
-                sql: "UPDATE gateway_key SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                arguments: [Date(), id]
-            )
-            if db.changesCount > 0 { return true }
-            return try Bool.fetchOne(db, sql: "SELECT 1 FROM gateway_key WHERE id = ?", arguments: [id]) ?? false
+        try self.database.write { db in try Self.revoke(id: id, db) }
+    }
+
+    /// `revoke` on GRDB's writer queue.
+    @discardableResult
+    public func revoke(id: String) async throws -> Bool {
+        try await self.database.write { db in try Self.revoke(id: id, db) }
+    }
+
+    private static func list(_ db: Database) throws -> [(key: GatewayKey, secretPrefix: String)] {
+        try Row.fetchAll(db, sql: "SELECT * FROM gateway_key ORDER BY created_at DESC, id").map { row in
+            (Self.key(from: row), row["secret_prefix"] as String)
         }
+    }
+
+    private static func revoke(id: String, _ db: Database) throws -> Bool {
+        try db.execute(sql: "UPDATE gateway_key SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [Date(), id])
+        if db.changesCount > 0 { return true }
+        return try Bool.fetchOne(db, sql: "SELECT 1 FROM gateway_key WHERE id = ?", arguments: [id]) ?? false
+    }
+
+    private static func insert(_ key: GatewayKey, secret: String, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO gateway_key (id, secret_hash, secret_prefix, name, team, user, models, rpm, tpm, max_concurrent, daily_budget_usd, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                key.id, KeySecret.hash(secret), KeySecret.displayPrefix(secret), key.name, key.team, key.user,
+                key.allowedModels?.joined(separator: ","), key.requestsPerMinute, key.tokensPerMinute, key.maxConcurrent,
+                key.dailyBudgetUSD, key.createdAt,
+            ]
+        )
     }
 
     /// Finds the key whose secret hashes to `hash`. Runs on GRDB's reader queue, never on the

@@ -73,7 +73,14 @@ func buildRouter(gateway: Gateway) -> Router<GatewayRequestContext> {
     MessagesController(gateway: gateway).addRoutes(to: router)
     EmbeddingsController(gateway: gateway).addRoutes(to: router)
     ModelsController(gateway: gateway).addRoutes(to: router)
-    AdminController(gateway: gateway).addRoutes(to: router)
+    let admin = AdminAuthorization(adminKey: gateway.config.adminKey)
+    AdminController(authorization: admin, routing: gateway.routing, logger: gateway.logger).addRoutes(to: router)
+    AdminKeysController(authorization: admin, store: gateway.keyStore, registry: gateway.keys).addRoutes(to: router)
+    AdminReportsController(authorization: admin, ledger: gateway.ledgerDatabase, timeZone: gateway.timeZone).addRoutes(to: router)
+    AdminSpendController(
+        authorization: admin, overview: SpendOverview(limits: gateway.costs.limits), ledger: gateway.ledgerDatabase,
+        keys: gateway.keyStore, declaredKeys: gateway.keys.declaredKeys
+    ).addRoutes(to: router)
     return router
 }
 

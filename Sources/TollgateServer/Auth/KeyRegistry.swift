@@ -25,6 +25,15 @@ final class KeyRegistry: Sendable {
         self.cache = Mutex([:])
     }
 
+    /// The keys declared in `budgets/keys.yaml`.
+    var declaredKeys: [GatewayKey] { Array(self.declared.values) }
+
+    /// Drops what is cached about the key `keyID` (revoked through the admin API): its next
+    /// request here is checked against the store.
+    func forget(keyID: String) {
+        self.cache.withLock { cache in cache = cache.filter { $0.value.key?.id != keyID } }
+    }
+
     /// The secret a client presented: `Authorization: Bearer <key>` or `x-api-key: <key>`.
     static func presentedSecret(in headers: HTTPFields) -> Substring? {
         if let authorization = headers[.authorization] {

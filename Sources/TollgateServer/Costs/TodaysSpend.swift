@@ -5,10 +5,31 @@ import TollgateCore
 /// (in-process) or after Redis lost its keys. "Today" is each scope's own day: for every time
 /// zone a budget uses, the spend since that zone's last midnight is summed for its scopes.
 struct TodaysSpend {
+    /// Whose spend it is.
+    enum Subject: Hashable, Sendable {
+        case key(id: String)
+        case team(String)
+        /// End users count within their tenant: the key's team, or the key when it has none.
+        case user(String, team: String?, keyID: String)
+        case global
+
+        /// The budget's storage id (`QuotaScope`).
+        var scopeID: String {
+            switch self {
+            case .key(let id): QuotaScope.keyID(id)
+            case .team(let team): QuotaScope.teamID(team)
+            case .user(let user, let team, let keyID): QuotaScope.userID(user, team: team, keyID: keyID)
+            case .global: QuotaScope.globalID
+            }
+        }
+    }
+
     struct ScopeSpend: Sendable {
-        var scopeID: String
+        var subject: Subject
         var day: BudgetDay
         var spent: USD
+
+        var scopeID: String { self.subject.scopeID }
     }
 
     let limits: LimitsConfig
@@ -26,17 +47,28 @@ struct TodaysSpend {
         zone: String, day: BudgetDay, rows: [(keyID: String?, team: String?, user: String?, cost: USD)]
     ) -> [ScopeSpend] {
         func zoneID(_ settings: LimitSettings?) -> String { (settings?.timeZone ?? self.limits.timeZone).identifier }
-        var spent: [String: USD] = [:]
+        var spent: [Subject: USD] = [:]
         for row in rows where row.cost > .zero {
             // Keys' own budgets use the default zone (`keys create` sets none).
-            if let keyID = row.keyID, zoneID(nil) == zone { spent[QuotaScope.keyID(keyID), default: .zero] += row.cost }
-            if let team = row.team, zoneID(self.limits.teams[team]) == zone { spent[QuotaScope.teamID(team), default: .zero] += row.cost }
+            if let keyID = row.keyID, zoneID(nil) == zone { spent[.key(id: keyID), default: .zero] += row.cost }
+            if let team = row.team, zoneID(self.limits.teams[team]) == zone { spent[.team(team), default: .zero] += row.cost }
             if let user = row.user, row.team != nil || row.keyID != nil, zoneID(self.limits.user(user)) == zone {
-                spent[QuotaScope.userID(user, team: row.team, keyID: row.keyID ?? ""), default: .zero] += row.cost
+                spent[.user(user, team: row.team, keyID: row.keyID ?? ""), default: .zero] += row.cost
             }
-            if zoneID(self.limits.global) == zone { spent[QuotaScope.globalID, default: .zero] += row.cost }
+            if zoneID(self.limits.global) == zone { spent[.global, default: .zero] += row.cost }
         }
-        return spent.map { ScopeSpend(scopeID: $0.key, day: day, spent: $0.value) }
+        return spent.map { ScopeSpend(subject: $0.key, day: day, spent: $0.value) }
+    }
+
+    /// The day each kind of subject's budget is counted in at `now`.
+    func day(of subject: Subject, at now: Date) -> BudgetDay {
+        let settings: LimitSettings? = switch subject {
+        case .key: nil
+        case .team(let team): self.limits.teams[team]
+        case .user(let user, _, _): self.limits.user(user)
+        case .global: self.limits.global
+        }
+        return BudgetDay(containing: now, in: settings?.timeZone ?? self.limits.timeZone)
     }
 
     /// Every scope's spend today, read from `ledger` (off the caller's thread: GRDB's queue).
