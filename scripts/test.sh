@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Runs every test: the Swift test suite (unit and live-server tests against the fake
-# provider), then the official OpenAI and Anthropic Python SDKs against a live gateway.
-# Installs missing system packages (redis-server included) and fetches the embedding model
+# provider), then the official OpenAI and Anthropic Python SDKs against a live gateway, then
+# the dashboard in headless Chromium (screenshots in .build/dashboard/).
+# Installs missing system packages (redis-server, chromium included) and fetches the embedding model
 # and the tokenizer rank files if missing, so it works on a fresh machine by itself.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-# The tests of shared limits start their own redis-server, so it must be installed.
+# The tests of shared limits start their own redis-server, and the dashboard's runs in
+# headless Chromium driven by chromedriver: all must be installed.
 source scripts/lib/apt-packages.sh
-ensure_packages "${TOLLGATE_BUILD_PACKAGES[@]}" redis-server
+ensure_packages "${TOLLGATE_BUILD_PACKAGES[@]}" redis-server chromium chromium-driver
 scripts/setup-model.sh
 scripts/setup-tokenizer.sh
 swift build --build-tests
 swift test --skip-build 2>&1 | tee .build/swift-test.log
 scripts/integration/run.sh
+scripts/integration/dashboard.sh

@@ -82,7 +82,7 @@ import TollgateTestSupport
 
             let ledger = try #require(try LedgerDatabase.openIfPresent(path: gateway.dataDirectory + "/ledger.sqlite"))
             let byEnv: LedgerReport = try await ledger.report(.init(grouping: .dimension(.tag("env")), timeZone: .current, savings: true))
-            #expect(Set(byEnv.rows.map(\.groups)) == [[nil], ["prod"]])
+            #expect(Set(byEnv.rows.map { $0.groups }) == [[nil], ["prod"]])
             let prod = try #require(byEnv.rows.first { $0.group == "prod" })
             #expect(prod.routingSavedNanodollars == auto.requestedCostNanodollars! - auto.costNanodollars)
         }

@@ -8,11 +8,13 @@ public struct LedgerReport: Sendable, Equatable {
     /// A column a report can group or filter by.
     public enum Dimension: Sendable, Hashable {
         case user, team, key, model, route, provider
+        /// The model or alias the client named (`model` is the one that answered).
+        case requestedModel
         /// The value of one `X-Tollgate-Tag` name (lowercase letters, digits, `_`, `-`, `.`).
         case tag(String)
 
         /// The plain dimensions (every tag name is one more).
-        public static let named: [Dimension] = [.user, .team, .key, .model, .route, .provider]
+        public static let named: [Dimension] = [.user, .team, .key, .model, .requestedModel, .route, .provider]
 
         /// `user`, `team`, `key`, `model`, `route`, `provider` or `tag:NAME`.
         public init?(rawValue: String) {
@@ -36,6 +38,7 @@ public struct LedgerReport: Sendable, Equatable {
             case .model: "model"
             case .route: "route"
             case .provider: "provider"
+            case .requestedModel: "requested_model"
             case .tag(let name): "tag:" + name
             }
         }
@@ -52,6 +55,7 @@ public struct LedgerReport: Sendable, Equatable {
             case .model: "coalesce(served_model, requested_model)"
             case .route: "route"
             case .provider: "nullif(provider, '')"
+            case .requestedModel: "requested_model"
             case .tag(let name): "json_extract(tags, '$.\"\(name)\"')"
             }
         }
@@ -203,6 +207,10 @@ public struct LedgerReport: Sendable, Equatable {
         /// Nearest-rank 95th percentile of total latency, to two significant digits rounded
         /// down (exact below 100 ms); nil when not computed or without requests.
         public var p95LatencyMs: Int?
+        /// The median the same way (computed with p95; not a column of the command line's output).
+        public var p50LatencyMs: Int?
+        /// Requests answered by a fallback step (retry, smaller model, cache, template).
+        public var fallbacks: Int
         /// What cache hits would have cost: the price the original answers were paid.
         public var cacheSavedNanodollars: Int64
         /// Answered requests not served by the cache or a fallback: the requested model's (or
@@ -217,8 +225,8 @@ public struct LedgerReport: Sendable, Equatable {
         public init(
             group: String?, groups more: [String?] = [], requests: Int = 0, errors: Int = 0, cacheHits: Int = 0, inputTokens: Int = 0,
             cachedInputTokens: Int = 0, outputTokens: Int = 0, costNanodollars: Int64 = 0, latencySumMs: Int = 0,
-            p95LatencyMs: Int? = nil, cacheSavedNanodollars: Int64 = 0, routingSavedNanodollars: Int64 = 0,
-            fallbackCostNanodollars: Int64 = 0, errorCostNanodollars: Int64 = 0
+            p95LatencyMs: Int? = nil, p50LatencyMs: Int? = nil, fallbacks: Int = 0, cacheSavedNanodollars: Int64 = 0,
+            routingSavedNanodollars: Int64 = 0, fallbackCostNanodollars: Int64 = 0, errorCostNanodollars: Int64 = 0
         ) {
             self.groups = [group] + more
             self.requests = requests
@@ -230,6 +238,8 @@ public struct LedgerReport: Sendable, Equatable {
             self.costNanodollars = costNanodollars
             self.latencySumMs = latencySumMs
             self.p95LatencyMs = p95LatencyMs
+            self.p50LatencyMs = p50LatencyMs
+            self.fallbacks = fallbacks
             self.cacheSavedNanodollars = cacheSavedNanodollars
             self.routingSavedNanodollars = routingSavedNanodollars
             self.fallbackCostNanodollars = fallbackCostNanodollars
@@ -353,12 +363,15 @@ struct LedgerReportQuery {
         var total = totalRow.map { Self.reportRow($0, groups: [nil]) } ?? .init(group: nil)
 
         if self.query.includeP95 && total.requests > 0 {
-            let p95 = try self.latencyP95(
+            let latency = try self.latencyPercentiles(
                 db, with: with, groupColumns: groupColumns, groupNames: groupNames, columns: groupExpressions.count, source: source,
                 whereClause: whereClause, arguments: arguments
             )
-            for index in rows.indices { rows[index].p95LatencyMs = p95.byGroup[rows[index].groups] }
-            total.p95LatencyMs = p95.total
+            for index in rows.indices {
+                let percentiles = latency.byGroup[rows[index].groups]
+                (rows[index].p50LatencyMs, rows[index].p95LatencyMs) = (percentiles?.p50, percentiles?.p95)
+            }
+            (total.p50LatencyMs, total.p95LatencyMs) = (latency.total?.p50, latency.total?.p95)
         }
         rows.sort(by: Self.order(self.query.groupings, rows: rows))
         return LedgerReport(query: self.query, rows: rows, total: total)
@@ -374,6 +387,7 @@ struct LedgerReportQuery {
         coalesce(sum(e.output_tokens), 0) AS output_tokens,
         coalesce(sum(e.cost_nanos), 0) AS cost_nanos,
         coalesce(sum(e.latency_ms), 0) AS latency_sum_ms,
+        coalesce(sum(e.fallback != 'none'), 0) AS fallbacks,
         coalesce(sum(e.cache_avoided_nanos), 0) AS cache_saved,
         coalesce(sum(CASE WHEN e.requested_cost_nanos IS NOT NULL AND e.cache_status = 'miss' AND e.fallback = 'none'
             AND e.http_status < 400 THEN e.requested_cost_nanos - e.cost_nanos END), 0) AS routing_saved,
@@ -462,12 +476,12 @@ struct LedgerReportQuery {
              ELSE e.latency_ms / 100000 * 100000 END
         """
 
-    /// Nearest-rank p95 (the bucket holding rank ceil(0.95 n) in ascending order), per group
-    /// and over all, from one histogram query.
-    private func latencyP95(
+    /// Nearest-rank p50 and p95 (the buckets holding ranks ceil(0.5 n) and ceil(0.95 n) in
+    /// ascending order), per group and over all, from one histogram query.
+    private func latencyPercentiles(
         _ db: Database, with: String, groupColumns: String, groupNames: String, columns: Int, source: String, whereClause: String,
         arguments: StatementArguments
-    ) throws -> (byGroup: [[String?]: Int], total: Int?) {
+    ) throws -> (byGroup: [[String?]: (p50: Int, p95: Int)], total: (p50: Int, p95: Int)?) {
         var histograms: [[String?]: [(bucket: Int, count: Int)]] = [:]
         var overall: [Int: Int] = [:]
         let rows = try Row.fetchCursor(db, sql: """
@@ -481,15 +495,19 @@ struct LedgerReportQuery {
             histograms[groups, default: []].append((bucket, count))
             overall[bucket, default: 0] += count
         }
-        let byGroup = histograms.mapValues { Self.nearestRank95($0) ?? 0 }
-        return (byGroup, Self.nearestRank95(overall.map { ($0.key, $0.value) }))
+        func percentiles(_ histogram: [(bucket: Int, count: Int)]) -> (p50: Int, p95: Int)? {
+            guard let p95 = Self.nearestRank(95, histogram), let p50 = Self.nearestRank(50, histogram) else { return nil }
+            return (p50, p95)
+        }
+        let byGroup = histograms.mapValues { percentiles($0) ?? (0, 0) }
+        return (byGroup, percentiles(overall.map { ($0.key, $0.value) }))
     }
 
-    /// The bucket holding rank ceil(0.95 n).
-    static func nearestRank95(_ histogram: [(bucket: Int, count: Int)]) -> Int? {
+    /// The bucket holding rank ceil(percent / 100 * n).
+    static func nearestRank(_ percent: Int, _ histogram: [(bucket: Int, count: Int)]) -> Int? {
         let total = histogram.reduce(0) { $0 + $1.count }
         guard total > 0 else { return nil }
-        let rank = (total * 95 + 99) / 100
+        let rank = (total * percent + 99) / 100
         var seen = 0
         for (bucket, count) in histogram.sorted(by: { $0.bucket < $1.bucket }) {
             seen += count
@@ -519,6 +537,7 @@ struct LedgerReportQuery {
             outputTokens: row["output_tokens"],
             costNanodollars: row["cost_nanos"],
             latencySumMs: row["latency_sum_ms"],
+            fallbacks: row["fallbacks"],
             cacheSavedNanodollars: row["cache_saved"],
             routingSavedNanodollars: row["routing_saved"],
             fallbackCostNanodollars: row["fallback_cost"],

@@ -81,6 +81,11 @@ func buildRouter(gateway: Gateway) -> Router<GatewayRequestContext> {
         authorization: admin, overview: SpendOverview(limits: gateway.costs.limits), ledger: gateway.ledgerDatabase,
         keys: gateway.keyStore, declaredKeys: gateway.keys.declaredKeys
     ).addRoutes(to: router)
+    DashboardController(
+        authorization: admin, session: DashboardSession(adminKey: gateway.config.adminKey), ledger: gateway.ledgerDatabase,
+        overview: SpendOverview(limits: gateway.costs.limits), keys: gateway.keyStore, declaredKeys: gateway.keys.declaredKeys,
+        timeZone: gateway.timeZone
+    ).addRoutes(to: router)
     return router
 }
 

@@ -79,7 +79,7 @@ import Testing
         #expect(columns(nil, .day) == "day")
         #expect(columns("tag:Env,provider") == "tag:env,provider")
         #expect(columns(nil) == "error: give by, period or both")
-        #expect(columns("team,bogus").hasPrefix("error: by takes day, week, month, user, team, key, model, route, provider or tag:NAME"))
+        #expect(columns("team,bogus").hasPrefix("error: by takes day, week, month, user, team, key, model, requested_model, route, provider or tag:NAME"))
         #expect(columns("team,") .hasPrefix("error: by takes"))
         #expect(columns("day,week") == "error: by: group by at most one period (day, week or month)")
         #expect(columns("team,team") == "error: by: a column appears twice")

@@ -43,17 +43,17 @@ import Testing
             let report = try database.report(.init(grouping: .dimension(.user), timeZone: self.utc))
             #expect(report.rows == [
                 .init(group: "alice", requests: 2, errors: 0, cacheHits: 1, inputTokens: 300, cachedInputTokens: 20,
-                      outputTokens: 30, costNanodollars: 6_000, latencySumMs: 120, p95LatencyMs: 100),
+                      outputTokens: 30, costNanodollars: 6_000, latencySumMs: 120, p95LatencyMs: 100, p50LatencyMs: 20),
                 .init(group: "bob", requests: 1, errors: 1, cacheHits: 0, inputTokens: 300, cachedInputTokens: 0,
-                      outputTokens: 30, costNanodollars: 2_000, latencySumMs: 5, p95LatencyMs: 5, errorCostNanodollars: 2_000),
+                      outputTokens: 30, costNanodollars: 2_000, latencySumMs: 5, p95LatencyMs: 5, p50LatencyMs: 5, errorCostNanodollars: 2_000),
                 .init(group: "carol", requests: 1, errors: 0, cacheHits: 1, inputTokens: 50, cachedInputTokens: 50,
-                      outputTokens: 5, costNanodollars: 333, latencySumMs: 40, p95LatencyMs: 40),
+                      outputTokens: 5, costNanodollars: 333, latencySumMs: 40, p95LatencyMs: 40, p50LatencyMs: 40),
                 .init(group: nil, requests: 1, errors: 1, cacheHits: 0, inputTokens: 0, cachedInputTokens: 0,
-                      outputTokens: 0, costNanodollars: 0, latencySumMs: 1, p95LatencyMs: 1),
+                      outputTokens: 0, costNanodollars: 0, latencySumMs: 1, p95LatencyMs: 1, p50LatencyMs: 1),
             ])
             #expect(report.total == .init(
                 group: nil, requests: 5, errors: 2, cacheHits: 2, inputTokens: 650, cachedInputTokens: 70,
-                outputTokens: 65, costNanodollars: 8_333, latencySumMs: 166, p95LatencyMs: 100, errorCostNanodollars: 2_000
+                outputTokens: 65, costNanodollars: 8_333, latencySumMs: 166, p95LatencyMs: 100, p50LatencyMs: 20, errorCostNanodollars: 2_000
             ))
             #expect(report.rows[0].averageLatencyMs == 60)
         }
@@ -135,6 +135,7 @@ import Testing
             #expect(report.rows.map(\.group) == ["a", "b"])  // same cost and requests: by name
             #expect(report.rows.map(\.p95LatencyMs) == [10, 20])  // rank ceil(0.95 * 10) = 10
             #expect(report.total.p95LatencyMs == 19)  // rank ceil(0.95 * 20) = 19
+            #expect(report.rows.map(\.p50LatencyMs) == [5, 15] && report.total.p50LatencyMs == 10)  // ranks 5, 5 and 10
             #expect(report.total.averageLatencyMs == 10.5)
             let withoutP95 = try database.report(.init(grouping: .dimension(.user), timeZone: self.utc, includeP95: false))
             #expect(withoutP95.rows.allSatisfy { $0.p95LatencyMs == nil })
