@@ -8,10 +8,11 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-# The tests of shared limits start their own redis-server, and the dashboard's runs in
-# headless Chromium driven by chromedriver: all must be installed.
+# The tests of shared limits start their own redis-server, the dashboard's runs in headless
+# Chromium driven by chromedriver, and the alert rules are checked by promtool (Debian's
+# prometheus package): all must be installed.
 source scripts/lib/apt-packages.sh
-ensure_packages "${TOLLGATE_BUILD_PACKAGES[@]}" redis-server chromium chromium-driver
+ensure_packages "${TOLLGATE_BUILD_PACKAGES[@]}" redis-server chromium chromium-driver prometheus
 scripts/setup-model.sh
 scripts/setup-tokenizer.sh
 swift build --build-tests

@@ -81,6 +81,7 @@ import TollgateTestSupport
                 (#"{"name":"a","colour":"red"}"#, "colour"),
                 (#"{"name":"a","name":"b"}"#, nil),
                 (#"{"name":"#, nil),
+                (#"["ci-bot"]"#, nil),
             ]
             for (body, param) in cases {
                 let reply = try await gateway.http.send("POST", "/admin/keys", headers: Self.admin, body: Data(body.utf8))

@@ -28,6 +28,7 @@ enum AdminJSON {
             throw GatewayError(status: 400, type: "invalid_request_error", code: "missing_parameter", param: key.stringValue, message: "'\(key.stringValue)' is required.")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            guard !field.isEmpty else { throw GatewayError.invalidRequest("The body must be a JSON object.", code: "invalid_parameter") }
             throw GatewayError(status: 400, type: "invalid_request_error", code: "invalid_parameter", param: field, message: "'\(field)' has the wrong type.")
         } catch let DecodingError.dataCorrupted(context) {
             let field = context.codingPath.map(\.stringValue).joined(separator: ".")

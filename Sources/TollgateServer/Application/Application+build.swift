@@ -68,7 +68,11 @@ func buildRouter(gateway: Gateway) -> Router<GatewayRequestContext> {
     let router = Router(context: GatewayRequestContext.self)
     // Middleware first: it wraps only the routes registered after it.
     router.add(middleware: RequestIDMiddleware())
-    HealthController(gateway: gateway, registry: GatewayMetrics.prometheusRegistry).addRoutes(to: router)
+    let budgetGauges = BudgetGauges(
+        overview: SpendOverview(limits: gateway.costs.limits), ledger: gateway.ledgerDatabase, keys: gateway.keyStore,
+        declaredKeys: gateway.keys.declaredKeys, logger: gateway.logger
+    )
+    HealthController(gateway: gateway, registry: GatewayMetrics.prometheusRegistry, budgetGauges: budgetGauges).addRoutes(to: router)
     ChatCompletionsController(gateway: gateway).addRoutes(to: router)
     MessagesController(gateway: gateway).addRoutes(to: router)
     EmbeddingsController(gateway: gateway).addRoutes(to: router)

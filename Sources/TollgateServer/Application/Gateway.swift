@@ -45,6 +45,9 @@ public final class Gateway: Sendable {
         upstream: UpstreamClient,
         logger: Logger
     ) throws {
+        // Metrics made before swift-metrics is bootstrapped go nowhere for good (the spend
+        // counter, the cache gauges...): bootstrap before any part is built.
+        _ = GatewayMetrics.prometheusRegistry
         self.config = config
         self.timeZone = config.timeZone
         if config.ledger.enabled {

@@ -8,6 +8,7 @@ import TollgateRedis
 struct HealthController {
     let gateway: Gateway
     let registry: PrometheusCollectorRegistry
+    let budgetGauges: BudgetGauges
 
     func addRoutes(to router: Router<GatewayRequestContext>) {
         router.get("/health/live") { _, _ in
@@ -20,7 +21,7 @@ struct HealthController {
             if let token = self.gateway.config.metricsToken {
                 // Digests compared, so the time taken says nothing about the token.
                 guard let presented = KeyRegistry.presentedSecret(in: request.headers),
-                    KeySecret.digest(presented) == KeySecret.digest(token)
+                    KeySecret.digest(presented).constantTimeEquals(KeySecret.digest(token))
                 else {
                     throw GatewayError(
                         status: 401, type: "invalid_request_error", code: "invalid_metrics_token",
@@ -29,6 +30,7 @@ struct HealthController {
                 }
             }
             if let ledger = self.gateway.ledger { self.gateway.metrics.recordLedger(ledger) }
+            await self.budgetGauges.record()
             var bytes: [UInt8] = []
             bytes.reserveCapacity(16 << 10)
             self.registry.emit(into: &bytes)

@@ -31,11 +31,7 @@ import Testing
     ]
 
     func withLedger(_ entries: [LedgerEntry], _ body: (LedgerDatabase) throws -> Void) throws {
-        let directory = try TemporaryDirectory()
-        defer { directory.remove() }
-        let database = try LedgerDatabase(path: directory.file("ledger.sqlite"))
-        try database.pool.write { db in try LedgerDatabase.insert(entries, storeText: false, in: db) }
-        try body(database)
+        try LedgerFixtures.withLedger(entries, body)
     }
 
     func summary(_ report: LedgerReport) -> [String] {

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import ServiceLifecycle
 @testable import TollgateCore
@@ -41,6 +42,15 @@ enum LedgerFixtures {
             cachedInputTokens: cachedInputTokens, outputTokens: outputTokens, costNanodollars: costNanodollars,
             cacheStatus: cacheStatus, httpStatus: httpStatus, latencyMs: latencyMs
         )
+    }
+
+    /// A new ledger file holding `entries`, removed after `body`.
+    static func withLedger(_ entries: [LedgerEntry], _ body: (LedgerDatabase) throws -> Void) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let database = try LedgerDatabase(path: directory.file("ledger.sqlite"))
+        try database.pool.write { db in try LedgerDatabase.insert(entries, storeText: false, in: db) }
+        try body(database)
     }
 
     /// Milliseconds for an ISO 8601 instant such as `2025-03-09T06:59:59Z`.
