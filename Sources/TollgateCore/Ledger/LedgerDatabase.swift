@@ -255,6 +255,22 @@ public final class LedgerDatabase: Sendable {
         ).map { row in (row["key_id"], row["team"], row["user"], USD(nanos: row["cost"] ?? 0)) }
     }
 
+    /// Spend per (key, team) since `fromMs`, split at `splitMs`: what came after it (the last
+    /// hour, for spend spikes) and before it (the trailing day), read on GRDB's reader queue.
+    public func recentSpend(sinceMs fromMs: Int64, splitMs: Int64) async throws -> [(keyID: String?, team: String?, recent: USD, before: USD)] {
+        try await self.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT key_id, team, coalesce(sum(CASE WHEN time_ms >= ? THEN cost_nanos END), 0) AS recent,
+                    coalesce(sum(CASE WHEN time_ms < ? THEN cost_nanos END), 0) AS before
+                    FROM ledger_entry WHERE time_ms >= ? GROUP BY key_id, team
+                    """,
+                arguments: [splitMs, splitMs, fromMs]
+            ).map { row in (row["key_id"], row["team"], USD(nanos: row["recent"]), USD(nanos: row["before"])) }
+        }
+    }
+
     /// Rows in the ledger.
     public func count() throws -> Int {
         try self.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM ledger_entry") ?? 0 }

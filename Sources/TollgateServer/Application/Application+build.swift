@@ -60,6 +60,14 @@ public func buildApplication(
         app.addServices(CircuitSync(breakers: gateway.breakers, redis: redis, interval: .seconds(1), logger: logger))
         if let reseeder = gateway.budgetReseeder { app.addServices(reseeder) }
     }
+    if let webhookURL = gateway.alerts.webhookURL, let ledger = gateway.ledgerDatabase {
+        app.addServices(BudgetAlerter(
+            config: gateway.alerts, webhookURL: webhookURL, softLimitPercent: gateway.costs.limits.softLimitPercent,
+            overview: SpendOverview(limits: gateway.costs.limits), ledger: ledger, keys: gateway.keyStore, declaredKeys: gateway.keys.declaredKeys,
+            refusals: gateway.costs.budgetRefusals, client: gateway.upstream, redis: gateway.redis, dataDirectory: gateway.config.dataDirectory,
+            logger: logger
+        ))
+    }
     app.addServices(RoutesReloader(table: gateway.routing, directory: options.config.routesDirectory, interval: .seconds(1), logger: logger))
     return app
 }

@@ -21,6 +21,8 @@ public final class Gateway: Sendable {
     let breakers: CircuitBreakers
     let fallbackMetrics: FallbackMetrics
     let costs: CostControl
+    /// Budget alerts to a webhook (`budgets/alerts.yaml`).
+    let alerts: AlertsConfig
     /// The shared store of limits and budgets, when `stores.redis_url` is set.
     let redis: RedisClient?
     /// Puts this replica's spend back into Redis when Redis lost it (with `redis`).
@@ -64,6 +66,13 @@ public final class Gateway: Sendable {
         let declared = try DeclaredKeysFile.load(budgetsDirectory: config.budgetsDirectory, environment: environment)
         self.keys = KeyRegistry(declared: declared, store: self.keyStore)
         let limits = try LimitsConfig.load(budgetsDirectory: config.budgetsDirectory, environment: environment)
+        self.alerts = try AlertsConfig.load(budgetsDirectory: config.budgetsDirectory, environment: environment)
+        if self.alerts.webhookURL != nil, !config.ledger.enabled {
+            throw ConfigError(
+                file: (config.budgetsDirectory as NSString).appendingPathComponent("alerts.yaml"), key: "webhook_url",
+                reason: "budget alerts read today's spend from the ledger: turn it on (ledger.enabled: true) or remove webhook_url"
+            )
+        }
         let store: any QuotaStore
         if let url = config.stores.redisURL {
             let redis = RedisClient(configuration: try Self.redisConfiguration(config.stores, url: url), logger: logger)

@@ -20,6 +20,8 @@ final class CostControl: Sendable {
     private let denials: Mutex<[String: Counter]> = .init([:])
     private let softLimitCrossings = Counter(label: "tollgate_budget_soft_limit_requests_total")
     private let spend = FloatingPointCounter(label: "tollgate_spend_usd_total")
+    /// Budgets that refused a request today, for budget alerts.
+    let budgetRefusals = BudgetRefusals()
 
     /// No request is counted as more tokens than this (a billion): far above any model's
     /// window, far below where sums could overflow.
@@ -100,6 +102,10 @@ final class CostControl: Sendable {
             }
             return CostTicket(claim: claim, grant: grant, price: price)
         case .failure(let denial):
+            if case .budgetExceeded(let label, _, _, _, _) = denial, let index = scopes.firstIndex(where: { $0.label == label }) {
+                let day = budgetDays.flatMap { $0.indices.contains(index) ? $0[index] : nil } ?? BudgetDay(containing: Date(), in: scopes[index].timeZone)
+                self.budgetRefusals.record(scopes[index], day: day.name)
+            }
             let error = GatewayError(denial)
             self.countDenial(error.code ?? error.type)
             logger.notice("request refused by limits", metadata: ["reason": "\(error.message)"])
