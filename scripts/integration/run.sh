@@ -5,26 +5,8 @@
 # TOLLGATE_BIN_DIR: where the tollgate and fake-provider binaries are (default: the bin path of
 # `swift build`), e.g. TOLLGATE_BIN_DIR=$(swift build --scratch-path X --show-bin-path).
 set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
-cd "$root"
-bin="${TOLLGATE_BIN_DIR:-$(swift build --show-bin-path)}"
-for binary in tollgate fake-provider; do
-  [ -x "$bin/$binary" ] || { echo "no $bin/$binary: build it first (swift build --product $binary)"; exit 1; }
-done
-venv="$root/.build/sdk-venv"
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check 'openai>=1.50,<3' 'anthropic>=0.40,<1'
-
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/lib.sh"
+integration_start 'openai>=1.50,<3' 'anthropic>=0.40,<1'
 
 # The gateway runs on copies, so the repo's files stay as they are: routes/ plus the SDK checks'
 # routes (90-sdk-checks.yaml), budgets/ with a price for the fake provider's reserved sdk-*
@@ -51,22 +33,12 @@ grep -q '"sdk-\*":' "$work/budgets/prices.yaml" || { echo "could not add the sdk
 config="$work/tollgate.yaml"
 
 provider_key="sk-integration-$(date +%s)"
-FAKE_PROVIDER_KEY="$provider_key" "$bin/fake-provider" > "$work/provider.out" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do grep -q '^port=' "$work/provider.out" 2>/dev/null && break; sleep 0.1; done
-provider_port="$(sed -n 's/^port=//p' "$work/provider.out")"
-[ -n "$provider_port" ] || { echo "fake provider did not start"; cat "$work/provider.out"; exit 1; }
-
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-export OPENAI_BASE_URL="http://127.0.0.1:$provider_port/v1" OPENAI_API_KEY="$provider_key" TOLLGATE_DATA_DIR="$work/data"
-export ANTHROPIC_BASE_URL="http://127.0.0.1:$provider_port" ANTHROPIC_API_KEY="$provider_key"
+start_fake_provider "$provider_key"
+export TOLLGATE_DATA_DIR="$work/data"
 # Exact and semantic cache: the checks replay both kinds of hits through the SDKs' parsers.
 export TOLLGATE_CACHE_MODE=semantic
 secret="$("$bin/tollgate" keys create --config "$config" --name sdk-integration | tail -n 1)"
-"$bin/tollgate" serve --config "$config" --port "$port" > "$work/gateway.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health/live" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fs "http://127.0.0.1:$port/health/live" >/dev/null 2>&1 || { echo "the gateway did not start"; cat "$work/gateway.log"; exit 1; }
+start_gateway "$config"
 
 status=0
 echo "--- OpenAI SDK"
