@@ -43,16 +43,12 @@ public struct DeclaredKeysFile: Sendable, Decodable {
 }
 
 public struct DeclaredKey: Sendable, Decodable {
-    public var name: String
-    public var team: String?
-    public var user: String?
-    public var models: [String]?
-    public var rpm: Int?
-    public var tpm: Int?
-    public var maxConcurrent: Int?
-    public var dailyBudgetUSD: Double?
+    /// The key's name, team, user, models and limits, as `POST /admin/keys` takes them.
+    public var key: KeyRequest
     public var secretEnvironmentVariable: String?
     public var secretSHA256: String?
+
+    public var name: String { self.key.name }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, team, user, models, rpm, tpm
@@ -65,17 +61,10 @@ public struct DeclaredKey: Sendable, Decodable {
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        self.name = try container.decode(String.self, forKey: .name)
-        self.team = try container.decodeIfPresent(String.self, forKey: .team)
-        self.user = try container.decodeIfPresent(String.self, forKey: .user)
-        self.models = try container.decodeIfPresent([String].self, forKey: .models)
-        self.rpm = try container.decodeIfPresent(Int.self, forKey: .rpm)
-        self.tpm = try container.decodeIfPresent(Int.self, forKey: .tpm)
-        self.maxConcurrent = try container.decodeIfPresent(Int.self, forKey: .maxConcurrent)
-        for (value, key) in [(self.rpm, CodingKeys.rpm), (self.tpm, .tpm), (self.maxConcurrent, .maxConcurrent)] where (value ?? 1) < 1 {
-            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "must be at least 1")
+        self.key = try KeyRequest(fieldsFrom: decoder)
+        if let (field, reason) = self.key.problem, let codingKey = CodingKeys(rawValue: field) {
+            throw DecodingError.dataCorruptedError(forKey: codingKey, in: container, debugDescription: reason)
         }
-        self.dailyBudgetUSD = try container.decodeIfPresent(Double.self, forKey: .dailyBudgetUSD)
         self.secretEnvironmentVariable = try container.decodeIfPresent(String.self, forKey: .secretEnvironmentVariable)
         self.secretSHA256 = try container.decodeIfPresent(String.self, forKey: .secretSHA256)?.lowercased()
         if self.secretEnvironmentVariable != nil && self.secretSHA256 != nil {
@@ -89,18 +78,6 @@ public struct DeclaredKey: Sendable, Decodable {
     }
 
     var gatewayKey: GatewayKey {
-        GatewayKey(
-            id: "cfg_" + self.name,
-            name: self.name,
-            team: self.team,
-            user: self.user,
-            allowedModels: self.models,
-            requestsPerMinute: self.rpm,
-            tokensPerMinute: self.tpm,
-            maxConcurrent: self.maxConcurrent,
-            dailyBudgetUSD: self.dailyBudgetUSD,
-            createdAt: Date(timeIntervalSince1970: 0),
-            source: .config
-        )
+        self.key.key(id: "cfg_" + self.name, createdAt: Date(timeIntervalSince1970: 0), source: .config)
     }
 }

@@ -38,6 +38,11 @@ public struct KeyRequest: Sendable, Equatable, Decodable {
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
+        try self.init(fieldsFrom: decoder)
+    }
+
+    /// The key's fields of an object that may hold others (`budgets/keys.yaml` adds the secret's source).
+    init(fieldsFrom decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.name = try container.decode(String.self, forKey: .name)
         self.team = try container.decodeIfPresent(String.self, forKey: .team)
@@ -72,11 +77,11 @@ public struct KeyRequest: Sendable, Equatable, Decodable {
         return nil
     }
 
-    func key(id: String, createdAt: Date) -> GatewayKey {
+    func key(id: String, createdAt: Date, source: GatewayKey.Source = .database) -> GatewayKey {
         GatewayKey(
             id: id, name: self.name, team: self.team, user: self.user, allowedModels: self.allowedModels,
             requestsPerMinute: self.requestsPerMinute, tokensPerMinute: self.tokensPerMinute, maxConcurrent: self.maxConcurrent,
-            dailyBudgetUSD: self.dailyBudgetUSD, createdAt: createdAt, source: .database
+            dailyBudgetUSD: self.dailyBudgetUSD, createdAt: createdAt, source: source
         )
     }
 }
