@@ -19,3 +19,4 @@ swift build --build-tests
 swift test --skip-build 2>&1 | tee .build/swift-test.log
 scripts/integration/run.sh
 scripts/integration/dashboard.sh
+scripts/integration/replay.sh

@@ -6,7 +6,7 @@ import TollgateServer
 struct Routes: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate routing rules and show how a request would be routed.",
-        subcommands: [Check.self, Explain.self]
+        subcommands: [Check.self, Explain.self, Replay.self]
     )
 
     struct RulesOptions: ParsableArguments {
@@ -82,6 +82,71 @@ struct Routes: ParsableCommand {
                 throw CommandFailure.usage("no gateway key with id or name '\(key)'")
             }
             return match
+        }
+    }
+
+    struct Replay: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-run the ledger's recorded requests through routing rules and show what would move and what it would cost.",
+            discussion: """
+                Each request's features were recorded without its text: keyword lists and patterns as whether they matched. \
+                A list or pattern that is new or edited in --rules was not recorded; requests that read one count as \
+                undetermined (taken as no match). Costs price each request's recorded tokens on both models at today's \
+                prices (budgets/prices.yaml): another model would write a different number of tokens, so it is an estimate.
+                """
+        )
+        enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
+
+        @OptionGroup var rulesOptions: RulesOptions
+        @Option(help: "How far back: 7d, 24h, 90m, or a day (YYYY-MM-DD, in the gateway's time zone).") var since: String = "7d"
+        @Option(help: "table or json.") var format: Format = .table
+
+        func run() throws {
+            let environment = ProcessInfo.processInfo.environment
+            let (config, rules) = try self.rulesOptions.load()
+            let now = Date()
+            guard let start = Self.start(self.since, now: now, timeZone: config.timeZone) else {
+                throw CommandFailure.usage("--since '\(self.since)': use a number with d, h or m (7d, 24h, 90m) or a day (YYYY-MM-DD)")
+            }
+            let prices: PriceBook
+            do {
+                prices = try PriceBook.load(budgetsDirectory: config.budgetsDirectory, config: config, environment: environment)
+            } catch {
+                throw CommandFailure.usage("\(error)")
+            }
+            var replay = RouteReplay(rules: rules, prices: prices)
+            do {
+                guard let ledger = try LedgerDatabase.openIfPresent(path: config.ledgerPath) else {
+                    throw CommandFailure.runtime("no ledger at '\(config.ledgerPath)'")
+                }
+                try ledger.forEachEntry(fromMs: Int64(start.timeIntervalSince1970 * 1000)) { replay.add($0) }
+            } catch let failure as CommandFailure {
+                throw failure
+            } catch {
+                throw CommandFailure.runtime("cannot read the ledger '\(config.ledgerPath)': \(error)")
+            }
+            switch self.format {
+            case .json: print(replay.json(), terminator: "")
+            case .table:
+                let files = rules.files.isEmpty ? "the built-in default rules" : rules.files.joined(separator: ", ")
+                let formatter = ISO8601DateFormatter()
+                formatter.timeZone = config.timeZone
+                print(replay.table(rulesDescription: files, period: "since \(formatter.string(from: start))"), terminator: "")
+            }
+        }
+
+        /// The first instant replayed: `now` minus a duration, or the start of a local day.
+        static func start(_ text: String, now: Date, timeZone: TimeZone) -> Date? {
+            if let day = LedgerDay(text) { return day.start(in: timeZone) }
+            guard let unit = text.last, let amount = Double(text.dropLast()), amount >= 0, amount.isFinite else { return nil }
+            let seconds: Double
+            switch unit {
+            case "d": seconds = amount * 86_400
+            case "h": seconds = amount * 3600
+            case "m": seconds = amount * 60
+            default: return nil
+            }
+            return now.addingTimeInterval(-seconds)
         }
     }
 }

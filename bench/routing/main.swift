@@ -126,6 +126,11 @@ for (label, regexes, last) in [
     let expected = last ? "last-match" : "default"
     precondition(rules.evaluate(features).route == expected, rules.explain(features).description)
     _ = measure(label, iterations: regexes ? iterations / 10 : iterations) { rules.evaluate(features).route.utf8.count }
+    // What the ledger's features record adds: every text feature the rules read is
+    // evaluated (not only those a condition reached) and the record is written as JSON.
+    _ = measure("  + features record (evaluateRecording)", iterations: regexes ? iterations / 10 : iterations) {
+        rules.evaluateRecording(features, budgetKnown: false).record.utf8.count
+    }
 }
 let rules = try CompiledRoutingRules.compile(sources: [("fifty.yaml", fiftyRules(promptRegexes: false, lastMatches: true))], environment: [:])
 _ = measure("extraction + evaluate, 50 rules, last rule matches", iterations: iterations) {

@@ -14,7 +14,7 @@ integration_start() {
   done
   venv="$root/.build/sdk-venv"
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "$@"
+  [ "$#" -eq 0 ] || "$venv/bin/pip" install --quiet --disable-pip-version-check "$@"
   work="$(mktemp -d)"
   pids=()
   trap integration_cleanup EXIT

@@ -216,6 +216,14 @@ public final class LedgerDatabase: Sendable {
 
     /// Entries recorded in `[fromMs, toMs)` (either end open when nil), oldest first.
     public func entries(fromMs: Int64? = nil, toMs: Int64? = nil, limit: Int? = nil) throws -> [LedgerEntry] {
+        var entries: [LedgerEntry] = []
+        try self.forEachEntry(fromMs: fromMs, toMs: toMs, limit: limit) { entries.append($0) }
+        return entries
+    }
+
+    /// Calls `body` with each entry of `[fromMs, toMs)`, oldest first, reading them one at a
+    /// time (a week of traffic need not fit in memory).
+    public func forEachEntry(fromMs: Int64? = nil, toMs: Int64? = nil, limit: Int? = nil, _ body: (LedgerEntry) throws -> Void) throws {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let fromMs {
@@ -230,8 +238,9 @@ public final class LedgerDatabase: Sendable {
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         sql += " ORDER BY time_ms, id"
         if let limit { sql += " LIMIT \(max(0, limit))" }
-        return try self.pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.entry(from:))
+        try self.pool.read { db in
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
+            while let row = try rows.next() { try body(Self.entry(from: row)) }
         }
     }
 

@@ -69,6 +69,34 @@ public struct CompiledRoutingRules: Sendable {
         let route = index.map { self.routes[$0] } ?? self.defaultRoute
         return route.decision(for: features.model, isAlias: isAlias)
     }
+
+    /// `evaluate`, plus the request's record for the ledger (`RecordedFeatures`): every text
+    /// feature these rules test is evaluated, so that replay knows its outcome.
+    /// - Parameter budgetKnown: whether `features.budgetUsedPercent` was looked up.
+    public func evaluateRecording(_ features: RequestFeatures, budgetKnown: Bool) -> (decision: RouteDecision, record: String) {
+        let isAlias = self.aliases.contains(features.model)
+        let (index, text) = self.engine.withState(features, isAlias: isAlias) { state in
+            let index = self.engine.firstMatch(model: features.model, isAlias: isAlias, state: &state)
+            let text = self.engine.textFeatures.map { feature in
+                guard case .bool(let hit) = state.value(of: feature.slot) else { return (key: feature.key, hit: false) }
+                return (key: feature.key, hit: hit)
+            }
+            return (index, text)
+        }
+        let decision = (index.map { self.routes[$0] } ?? self.defaultRoute).decision(for: features.model, isAlias: isAlias)
+        return (decision, RecordedFeatures.json(features, decision: decision, budgetKnown: budgetKnown, text: text))
+    }
+
+    /// Evaluates a replayed record (`RecordedFeatures.requestFeatures`): the decision, and the
+    /// text features these rules read that the record lacks (new or edited lists and
+    /// patterns), which evaluated as no match.
+    public func replay(_ features: RequestFeatures) -> (decision: RouteDecision, unrecordedText: [String]) {
+        let isAlias = self.aliases.contains(features.model)
+        let (index, unrecorded) = self.engine.withState(features, isAlias: isAlias) { state in
+            (self.engine.firstMatch(model: features.model, isAlias: isAlias, state: &state), state.unrecordedText)
+        }
+        return ((index.map { self.routes[$0] } ?? self.defaultRoute).decision(for: features.model, isAlias: isAlias), unrecorded)
+    }
 }
 
 /// What evaluation reads, in a class so that an evaluation holds one reference to it.
@@ -90,6 +118,13 @@ final class RoutingEngine: Sendable {
     let complexityTerms: [ComplexityModel.Term]
     let tagNames: [String]
     let scratchSize: Int
+    /// The names text features are recorded under (`RecordedFeatures.text`), per list or
+    /// pattern index, and the text features some condition or complexity term reads.
+    let keywordKeys: [String]
+    let systemKeywordKeys: [String]
+    let patternKeys: [String]
+    let systemPatternKeys: [String]
+    let textFeatures: [(slot: FeatureSlot, key: String)]
 
     init(
         routes: [RoutingRule], keywordLists: [(name: String, phrases: [String])],
@@ -110,6 +145,24 @@ final class RoutingEngine: Sendable {
         self.complexityTerms = complexity?.terms ?? []
         self.tagNames = tagNames
         self.scratchSize = EvaluationState.scratchSize(keywordLists: keywordLists.count, patterns: patterns.count)
+        let keywordDefinitions = keywordLists.map { Self.keywordDefinition($0.phrases) }
+        self.keywordKeys = zip(keywordLists, keywordDefinitions).map { Self.textKey("keyword.\($0.name)", definition: $1) }
+        self.systemKeywordKeys = zip(keywordLists, keywordDefinitions).map { Self.textKey("system_keyword.\($0.name)", definition: $1) }
+        self.patternKeys = patterns.map { Self.textKey("pattern.\($0.name)", definition: $0.regex.source) }
+        self.systemPatternKeys = patterns.map { Self.textKey("system_pattern.\($0.name)", definition: $0.regex.source) }
+        var textFeatures: [(slot: FeatureSlot, key: String)] = []
+        for slot in program.comparisons.map(\.slot) + (complexity?.terms.map(\.slot) ?? []) {
+            let key: String
+            switch slot {
+            case .keyword(let index): key = self.keywordKeys[index]
+            case .systemKeyword(let index): key = self.systemKeywordKeys[index]
+            case .pattern(let index): key = self.patternKeys[index]
+            case .systemPattern(let index): key = self.systemPatternKeys[index]
+            default: continue
+            }
+            if !textFeatures.contains(where: { $0.key == key }) { textFeatures.append((slot, key)) }
+        }
+        self.textFeatures = textFeatures
     }
 
     func tierRank(score: Double) -> Int { self.complexity?.tierRank(score: score) ?? 0 }

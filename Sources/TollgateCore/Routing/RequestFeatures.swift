@@ -34,6 +34,9 @@ public struct RequestFeatures: Sendable, Equatable {
     public var hour: Int
     /// Local day of the week, ISO numbering: 1 = Monday ... 7 = Sunday.
     public var weekday: Int
+    /// Set when replaying a ledger record (`RecordedFeatures`): text features answer from it
+    /// instead of scanning the (absent) texts.
+    public var recordedText: [String: Bool]?
 
     public init(
         model: String,

@@ -147,6 +147,9 @@ struct EvaluationState {
     /// [user keyword lists | system keyword lists | user patterns | system patterns];
     /// keyword entries are 0/1, pattern entries 0 unknown, 1 no, 2 yes.
     let scratch: UnsafeMutableBufferPointer<UInt8>
+    /// Text features a replayed record lacks (see `RequestFeatures.recordedText`); they
+    /// evaluate as no match.
+    private(set) var unrecordedText: [String] = []
     private var userScanned = false
     private var systemScanned = false
     private var cachedScore: Double?
@@ -190,6 +193,9 @@ struct EvaluationState {
     static func scratchSize(keywordLists: Int, patterns: Int) -> Int { 2 * keywordLists + 2 * patterns }
 
     mutating func keyword(_ index: Int, system: Bool) -> Bool {
+        if let recorded = self.featuresPointer.pointee.recordedText {
+            return self.recorded(recorded, key: system ? self.rules.systemKeywordKeys[index] : self.rules.keywordKeys[index])
+        }
         let count = self.rules.keywordMatcher.listCount
         let base = system ? count : 0
         if system ? !self.systemScanned : !self.userScanned {
@@ -201,12 +207,21 @@ struct EvaluationState {
     }
 
     mutating func pattern(_ index: Int, system: Bool) -> Bool {
+        if let recorded = self.featuresPointer.pointee.recordedText {
+            return self.recorded(recorded, key: system ? self.rules.systemPatternKeys[index] : self.rules.patternKeys[index])
+        }
         let slot = 2 * self.rules.keywordMatcher.listCount + (system ? self.rules.patterns.count : 0) + index
         if self.scratch[slot] == 0 {
             let f = self.featuresPointer
             self.scratch[slot] = self.rules.patterns[index].regex.matches(system ? f.pointee.systemPrompt : f.pointee.lastUserMessage) ? 2 : 1
         }
         return self.scratch[slot] == 2
+    }
+
+    private mutating func recorded(_ recorded: [String: Bool], key: String) -> Bool {
+        if let hit = recorded[key] { return hit }
+        if !self.unrecordedText.contains(key) { self.unrecordedText.append(key) }
+        return false
     }
 
     mutating func score() -> Double {

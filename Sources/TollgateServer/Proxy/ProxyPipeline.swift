@@ -21,7 +21,8 @@ struct ProxyPipeline {
         let gateway = self.gateway
         let rules = gateway.routing.rules
         let routed = try RouteSelection(
-            rules: rules, providers: gateway.providers, costs: gateway.costs, tokenizers: gateway.tokenizers, timeZone: gateway.timeZone
+            rules: rules, providers: gateway.providers, costs: gateway.costs, tokenizers: gateway.tokenizers, timeZone: gateway.timeZone,
+            recordsFeatures: gateway.ledger != nil
         ).route(ingress, key: key, headers: requestHeaders)
         let decision = routed.decision
         let targets = gateway.attemptTargets
@@ -34,7 +35,7 @@ struct ProxyPipeline {
                 stream: ingress.isStreaming,
                 promptText: gateway.config.ledger.storeText
                     ? String(decoding: ingress.body.readableBytesView.prefix(LedgerContext.textLimit), as: UTF8.self) : nil,
-                tagsJSON: routed.features.tags.ledgerJSON,
+                tagsJSON: routed.features.tags.ledgerJSON, featuresJSON: routed.record,
                 requestedPrice: rules.savingsBaseline(for: ingress.model).flatMap(gateway.costs.prices.price(for:))
             ),
             route: decision.route, model: firstTarget?.metricLabel ?? decision.model, start: start

@@ -20,6 +20,8 @@ struct LedgerContext: Sendable {
     var promptText: String?
     /// The `X-Tollgate-Tag` tags as JSON, for reports by tag.
     var tagsJSON: String?
+    /// The routing features (`RecordedFeatures`), for `tollgate routes replay`.
+    var featuresJSON: String?
     /// The list price of the model asked for (an alias's savings baseline): what routing saved.
     var requestedPrice: ModelPrice?
 
@@ -28,7 +30,8 @@ struct LedgerContext: Sendable {
 
     init(
         requestID: String, key: GatewayKey, user: String?, requestedModel: String, servedModel: String, provider: String,
-        stream: Bool, promptText: String? = nil, tagsJSON: String? = nil, requestedPrice: ModelPrice? = nil
+        stream: Bool, promptText: String? = nil, tagsJSON: String? = nil, featuresJSON: String? = nil,
+        requestedPrice: ModelPrice? = nil
     ) {
         self.requestID = requestID
         self.keyID = key.id
@@ -40,6 +43,7 @@ struct LedgerContext: Sendable {
         self.stream = stream
         self.promptText = promptText
         self.tagsJSON = tagsJSON
+        self.featuresJSON = featuresJSON
         self.requestedPrice = requestedPrice
     }
 }
@@ -299,8 +303,8 @@ final class RequestObservation: Sendable {
             errorCode: status >= 400 ? (progress.errorCode ?? (status == 499 ? "client_closed_request" : nil)) : nil,
             stream: context.stream, latencyMs: Int(elapsed.milliseconds),
             upstreamLatencyMs: progress.upstreamLatency.map { Int($0.milliseconds) },
-            timeToFirstTokenMs: progress.timeToFirstByte.map { Int($0.milliseconds) }, tagsJSON: context.tagsJSON,
-            promptText: context.promptText, responseText: progress.responseText.map { String(decoding: $0, as: UTF8.self) }
+            timeToFirstTokenMs: progress.timeToFirstByte.map { Int($0.milliseconds) }, featuresJSON: context.featuresJSON,
+            tagsJSON: context.tagsJSON, promptText: context.promptText, responseText: progress.responseText.map { String(decoding: $0, as: UTF8.self) }
         )
     }
 

@@ -9,6 +9,8 @@ struct RoutedRequest: Sendable {
     var scopes: [QuotaScope]
     var budgetDays: [BudgetDay?]
     var user: String?
+    /// The request's `RecordedFeatures` for the ledger, when it keeps one.
+    var record: String?
 }
 
 /// The first stage of a chat request: checks the model and the key, reads the request's
@@ -19,6 +21,8 @@ struct RouteSelection {
     let costs: CostControl
     let tokenizers: Tokenizers?
     let timeZone: TimeZone
+    /// Whether requests get a ledger row, and so a record of their features for replay.
+    let recordsFeatures: Bool
 
     func route(_ ingress: IngressRequest, key: GatewayKey, headers: HTTPFields) throws(GatewayError) -> RoutedRequest {
         let requestedModel = try ClientIdentifier.check(ingress.model, param: "model")
@@ -43,6 +47,10 @@ struct RouteSelection {
             request: ingress.routingView, key: key, endUser: user, tags: tags, timeZone: self.timeZone,
             budgetUsedPercent: budgetUsed, tokenizers: self.tokenizers
         )
-        return RoutedRequest(decision: self.rules.evaluate(features), features: features, scopes: scopes, budgetDays: budgetDays, user: user)
+        guard self.recordsFeatures else {
+            return RoutedRequest(decision: self.rules.evaluate(features), features: features, scopes: scopes, budgetDays: budgetDays, user: user)
+        }
+        let (decision, record) = self.rules.evaluateRecording(features, budgetKnown: self.rules.readsBudgetUsedPercent)
+        return RoutedRequest(decision: decision, features: features, scopes: scopes, budgetDays: budgetDays, user: user, record: record)
     }
 }
