@@ -20,3 +20,4 @@ swift test --skip-build 2>&1 | tee .build/swift-test.log
 scripts/integration/run.sh
 scripts/integration/dashboard.sh
 scripts/integration/replay.sh
+scripts/integration/installed.sh

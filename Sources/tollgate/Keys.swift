@@ -91,13 +91,7 @@ struct Keys: ParsableCommand {
 
 /// The key store of the data dir named by the config (or TOLLGATE_DATA_DIR through it).
 func openKeyStore(_ options: ConfigOption) throws -> KeyStore {
-    let environment = ProcessInfo.processInfo.environment
-    let dataDirectory: String
-    if FileManager.default.fileExists(atPath: options.config) {
-        dataDirectory = try loadGatewayConfig(options.config, environment: environment).dataDirectory
-    } else {
-        dataDirectory = environment["TOLLGATE_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "data"
-    }
+    let dataDirectory = try options.loadOrDefaults(environment: ProcessInfo.processInfo.environment).dataDirectory
     do {
         return try KeyStore(directory: dataDirectory)
     } catch {

@@ -79,13 +79,7 @@ struct Report: ParsableCommand {
     /// The config (for the time zone) and the ledger file. Without a config file: the
     /// defaults, with TOLLGATE_DATA_DIR as the data dir.
     private func ledgerLocation() throws -> (GatewayConfig, String) {
-        let environment = ProcessInfo.processInfo.environment
-        if FileManager.default.fileExists(atPath: self.options.config) {
-            let config = try loadGatewayConfig(self.options.config, environment: environment)
-            return (config, config.ledgerPath)
-        }
-        var config = GatewayConfig()
-        config.dataDirectory = environment["TOLLGATE_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "data"
+        let config = try self.options.loadOrDefaults(environment: ProcessInfo.processInfo.environment)
         return (config, config.ledgerPath)
     }
 }

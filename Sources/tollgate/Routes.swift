@@ -15,7 +15,7 @@ struct Routes: ParsableCommand {
 
         func load() throws -> (config: GatewayConfig, rules: CompiledRoutingRules) {
             let environment = ProcessInfo.processInfo.environment
-            var config = try loadGatewayConfig(self.options.config, environment: environment)
+            var config = try self.options.load(environment: environment).config
             if let rules { config.routesDirectory = rules }
             do {
                 return (config, try RoutingRulesLoader.load(config: config, environment: environment))

@@ -17,7 +17,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let config = try loadGatewayConfig(self.options.config, environment: environment)
+        let (config, source) = try self.options.load(environment: environment)
         if let port, !(0...65535).contains(port) {
             throw CommandFailure.usage("--port must be between 0 and 65535")
         }
@@ -25,6 +25,7 @@ struct Serve: AsyncParsableCommand {
         _ = GatewayMetrics.prometheusRegistry
         var logger = Logger(label: "tollgate")
         logger.logLevel = Logger.Level(rawValue: config.logging.level) ?? .info
+        logger.info("configuration: \(source)")
         do {
             try await runGateway(ServeOptions(config: config, environment: environment, host: self.host, port: self.port), logger: logger)
         } catch let error as ConfigError {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TollgateCore
 
 /// `tollgate`: the command line. Only argument parsing lives here; the work is in the libraries.
 @main
@@ -7,7 +8,7 @@ struct Tollgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate",
         abstract: "An LLM gateway with cost controls.",
-        subcommands: [Serve.self, Keys.self, Routes.self, Report.self]
+        subcommands: [Serve.self, Init.self, Keys.self, Routes.self, Report.self]
     )
 
     /// SPEC's exit codes: 0 success, 1 runtime failure, 2 bad usage or invalid configuration.
@@ -43,6 +44,44 @@ struct CommandFailure: Error {
 
 /// `--config` shared by every command that reads `tollgate.yaml`.
 struct ConfigOption: ParsableArguments {
-    @Option(name: .long, help: "Path to tollgate.yaml.")
-    var config: String = "tollgate.yaml"
+    @Option(name: .long, help: "Path to tollgate.yaml (default: $TOLLGATE_CONFIG, else ./tollgate.yaml, else the built-in default).")
+    var config: String?
+
+    /// The file to read, and whether the user named it (a named file must exist).
+    func path(environment: [String: String]) -> (path: String, named: Bool) {
+        if let config { return (config, true) }
+        if let variable = environment["TOLLGATE_CONFIG"], !variable.isEmpty { return (variable, true) }
+        return ("tollgate.yaml", false)
+    }
+
+    /// The configuration and where it came from: the named or local file, else the built-in
+    /// default (the shipped files, written to `built-in-config/` in the data dir so that the
+    /// operator can read what runs).
+    func load(environment: [String: String]) throws -> (config: GatewayConfig, source: String) {
+        let (path, named) = self.path(environment: environment)
+        if named || FileManager.default.fileExists(atPath: path) {
+            return (try loadGatewayConfig(path, environment: environment), path)
+        }
+        let directory = ShippedFiles.builtInDirectory(dataDirectory: Self.dataDirectory(environment))
+        do {
+            let config = try ShippedFiles.builtInConfig(in: directory, environment: environment)
+            return (config, "the built-in default (no \(path) here and TOLLGATE_CONFIG unset; its files are in \(directory))")
+        } catch {
+            throw CommandFailure.usage("no \(path) and the built-in default failed: \(error)")
+        }
+    }
+
+    /// The configuration when there is a file, else the defaults with TOLLGATE_DATA_DIR: for
+    /// commands that only need the data dir (keys, report).
+    func loadOrDefaults(environment: [String: String]) throws -> GatewayConfig {
+        let (path, named) = self.path(environment: environment)
+        if named || FileManager.default.fileExists(atPath: path) { return try loadGatewayConfig(path, environment: environment) }
+        var config = GatewayConfig()
+        config.dataDirectory = Self.dataDirectory(environment)
+        return config
+    }
+
+    static func dataDirectory(_ environment: [String: String]) -> String {
+        environment["TOLLGATE_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "data"
+    }
 }
