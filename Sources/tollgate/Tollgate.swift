@@ -8,7 +8,7 @@ struct Tollgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate",
         abstract: "An LLM gateway with cost controls.",
-        subcommands: [Serve.self, Init.self, Keys.self, Routes.self, Report.self]
+        subcommands: [Serve.self, Demo.self, Init.self, Keys.self, Routes.self, Report.self]
     )
 
     /// SPEC's exit codes: 0 success, 1 runtime failure, 2 bad usage or invalid configuration.

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # An installed binary, outside the source tree: `tollgate serve` with no tollgate.yaml starts on
 # the built-in default and says so, a named config that does not exist is an error (exit 2),
-# and `tollgate init DIR` writes the shipped files, which then load. TOLLGATE_BIN_DIR as for run.sh.
+# `tollgate init DIR` writes the shipped files, which then load, and `tollgate demo` passes every
+# step, here without the embedding model and in the repository with it (semantic cache step).
+# TOLLGATE_BIN_DIR as for run.sh.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 integration_start
@@ -36,4 +38,11 @@ if curl -fs "http://127.0.0.1:$port/health/live" > /dev/null && grep -q "built-i
 else
   echo "FAIL serve without a config"; cat "$work/serve.log"; status=1
 fi
+for where in "$work/empty" "$root"; do
+  if (cd "$where" && "$tollgate" demo > "$work/demo.out" 2>&1); then
+    echo "ok tollgate demo in $where ($(grep -c '^   ok:' "$work/demo.out") steps checked)"
+  else
+    echo "FAIL tollgate demo in $where"; cat "$work/demo.out"; status=1
+  fi
+done
 exit "$status"
