@@ -24,6 +24,8 @@ public struct GatewayConfig: Sendable, Equatable {
     public var ledger: LedgerConfig
     /// The response cache (`cache:`).
     public var cache: CacheConfig
+    /// OpenTelemetry traces (`telemetry:`).
+    public var telemetry: TelemetryConfig = .init()
     /// The zone the gateway's days are counted in (reports, daily budgets, routing's
     /// `hour` and `weekday`): `time_zone`, an IANA name; default the process's local zone.
     public var timeZone: TimeZone
@@ -78,7 +80,7 @@ extension GatewayConfig: Decodable {
         case routesDirectory = "routes_dir"
         case promptsDirectory = "prompts_dir"
         case circuitBreaker = "circuit_breaker"
-        case ledger, cache
+        case ledger, cache, telemetry
         case timeZone = "time_zone"
     }
 
@@ -101,6 +103,7 @@ extension GatewayConfig: Decodable {
         self.translation = try container.decodeIfPresent(TranslationConfig.self, forKey: .translation) ?? .init()
         self.ledger = try container.decodeIfPresent(LedgerConfig.self, forKey: .ledger) ?? .init()
         self.cache = try container.decodeIfPresent(CacheConfig.self, forKey: .cache) ?? .init()
+        self.telemetry = try container.decodeIfPresent(TelemetryConfig.self, forKey: .telemetry) ?? .init()
         if let zone = try container.decodeIfPresent(String.self, forKey: .timeZone).nonEmpty {
             guard let timeZone = TimeZone(identifier: zone) else {
                 throw DecodingError.dataCorruptedError(

@@ -28,6 +28,16 @@ logging:
   level: info      # trace, debug, info, notice, warning, error, critical
   format: json     # json lines on stderr, or text
 
+# OpenTelemetry traces over OTLP/HTTP: one span per request with children for routing, cache
+# lookup, admission, each upstream attempt and the ledger write (GenAI semantic conventions).
+# Off while no endpoint is set here or in OTEL_EXPORTER_OTLP_ENDPOINT; the standard OTEL_*
+# variables override these. Prompt text goes into spans only with ledger.store_text.
+telemetry:
+  # otlp_endpoint: http://otel-collector:4318  # /v1/traces is appended
+  otlp_protocol: http/protobuf                 # or http/json
+  service_name: tollgate
+  export_interval: 5s                          # finished spans are sent in batches this often
+
 # Provider kinds: `openai` (any OpenAI-compatible API; base_url includes /v1, key sent as
 # `Authorization: Bearer`), `anthropic` (base_url WITHOUT /v1, like ANTHROPIC_BASE_URL; key sent
 # as `x-api-key`, plus `anthropic-version`; a client's `anthropic-beta` header is passed through)

@@ -55,33 +55,52 @@ public struct RecordedFeatures: Codable, Sendable, Equatable {
         return features
     }
 
-    /// The record of one routed request, as the ledger stores it. Built by hand: this runs
-    /// on every request, where an encoder's set-up would cost more than the text.
+    /// The record of one routed request, as the ledger stores it. Written byte by byte into
+    /// one buffer: this runs on every request, where an encoder (or string interpolation)
+    /// would cost more than the routing it records.
     static func json(_ features: RequestFeatures, decision: RouteDecision, budgetKnown: Bool, text: [(key: String, hit: Bool)]) -> String {
-        var out = "{\"v\":\(Self.currentVersion)"
-        func string(_ name: String, _ value: String?) {
-            guard let value else { return }
-            out += ",\"\(name)\":" + LedgerReport.jsonString(value)
+        var out = RecordWriter()
+        out.raw("{\"v\":")
+        out.integer(Self.currentVersion)
+        out.string("route", decision.route)
+        out.string("routed_model", decision.model)
+        out.string("model", features.model)
+        out.integer("prompt_tokens", features.promptTokens)
+        out.integer("messages", features.messageCount)
+        if let maxTokens = features.maxTokens { out.integer("max_tokens", maxTokens) }
+        out.bool("has_tools", features.hasTools)
+        out.bool("has_images", features.hasImages)
+        out.bool("has_response_format", features.hasResponseFormat)
+        out.integer("code_blocks", features.codeBlocks)
+        out.string("key", features.keyName)
+        out.string("key_id", features.keyID)
+        out.string("team", features.team)
+        out.string("user", features.user)
+        if !features.tags.isEmpty {
+            out.raw(",\"tags\":{")
+            for (index, pair) in features.tags.pairs.enumerated() {
+                if index > 0 { out.raw(",") }
+                out.quoted(pair.name)
+                out.raw(":")
+                out.quoted(pair.value)
+            }
+            out.raw("}")
         }
-        string("route", decision.route)
-        string("routed_model", decision.model)
-        string("model", features.model)
-        out += ",\"prompt_tokens\":\(features.promptTokens),\"messages\":\(features.messageCount)"
-        if let maxTokens = features.maxTokens { out += ",\"max_tokens\":\(maxTokens)" }
-        out += ",\"has_tools\":\(features.hasTools),\"has_images\":\(features.hasImages)"
-        out += ",\"has_response_format\":\(features.hasResponseFormat),\"code_blocks\":\(features.codeBlocks)"
-        string("key", features.keyName)
-        string("key_id", features.keyID)
-        string("team", features.team)
-        string("user", features.user)
-        if let tags = features.tags.ledgerJSON { out += ",\"tags\":" + tags }
-        out += ",\"budget_known\":\(budgetKnown)"
-        if let used = features.budgetUsedPercent, used.isFinite { out += ",\"budget_used_pct\":\(used)" }
-        out += ",\"hour\":\(features.hour),\"weekday\":\(features.weekday),\"text\":{"
+        out.bool("budget_known", budgetKnown)
+        if let used = features.budgetUsedPercent, used.isFinite {
+            out.raw(",\"budget_used_pct\":")
+            out.raw(String(used))
+        }
+        out.integer("hour", features.hour)
+        out.integer("weekday", features.weekday)
+        out.raw(",\"text\":{")
         for (index, entry) in text.enumerated() {
-            out += (index == 0 ? "" : ",") + LedgerReport.jsonString(entry.key) + ":\(entry.hit)"
+            if index > 0 { out.raw(",") }
+            out.quoted(entry.key)
+            out.raw(entry.hit ? ":true" : ":false")
         }
-        return out + "}}"
+        out.raw("}}")
+        return String(decoding: out.bytes, as: UTF8.self)
     }
 
     /// Decodes a ledger row's `features`; nil for rows written before features were recorded
@@ -108,5 +127,75 @@ extension RoutingEngine {
 
     static func keywordDefinition(_ phrases: [String]) -> String {
         Set(phrases.map { $0.lowercased() }).sorted().joined(separator: "\n")
+    }
+}
+
+/// Appends JSON to one growing byte buffer.
+private struct RecordWriter {
+    var bytes: [UInt8] = []
+
+    init() { self.bytes.reserveCapacity(512) }
+
+    mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { self.bytes.append(contentsOf: $0) }
+    }
+
+    mutating func raw(_ text: String) { self.bytes.append(contentsOf: text.utf8) }
+
+    mutating func integer(_ value: Int) {
+        guard value != 0 else { return self.bytes.append(UInt8(ascii: "0")) }
+        if value < 0 { self.bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let start = self.bytes.count
+        while magnitude > 0 {
+            self.bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        }
+        self.bytes[start...].reverse()
+    }
+
+    mutating func integer(_ name: StaticString, _ value: Int) {
+        self.name(name)
+        self.integer(value)
+    }
+
+    mutating func bool(_ name: StaticString, _ value: Bool) {
+        self.name(name)
+        self.raw(value ? "true" : "false")
+    }
+
+    mutating func string(_ name: StaticString, _ value: String?) {
+        guard let value else { return }
+        self.name(name)
+        self.quoted(value)
+    }
+
+    private mutating func name(_ name: StaticString) {
+        self.raw(",\"")
+        self.raw(name)
+        self.raw("\":")
+    }
+
+    private static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
+    }
+
+    /// A JSON string literal: quotes, backslashes and control characters escaped.
+    mutating func quoted(_ text: String) {
+        self.bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                self.bytes.append(UInt8(ascii: "\\"))
+                self.bytes.append(byte)
+            case 0..<0x20:
+                self.raw("\\u00")
+                self.bytes.append(Self.hexDigit(byte >> 4))
+                self.bytes.append(Self.hexDigit(byte & 0xF))
+            default:
+                self.bytes.append(byte)
+            }
+        }
+        self.bytes.append(UInt8(ascii: "\""))
     }
 }

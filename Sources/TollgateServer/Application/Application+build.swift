@@ -48,6 +48,8 @@ public func buildApplication(
         logger: logger
     )
     app.addServices(upstream)
+    // Stops after the ledger writer and the server: the last requests' spans still leave.
+    if let tracing = gateway.tracingService { app.addServices(tracing) }
     // The ledger writer stops after the server, so it drains every request's row.
     if let ledger = gateway.ledger { app.addServices(ledger) }
     // Its last snapshot holds every answer stored before the server stopped.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import TollgateCore
 import TollgateEmbedding
 import TollgateRedis
@@ -39,6 +40,9 @@ public final class Gateway: Sendable {
     /// The request ledger; nil when `ledger.enabled` is false.
     let ledgerDatabase: LedgerDatabase?
     let ledger: LedgerWriter?
+    /// OpenTelemetry traces and the service exporting them; nil without an OTLP endpoint.
+    let tracing: GatewayTracing?
+    let tracingService: (any Service)?
     let providerHeaders: [String: (withBody: [(name: String, value: String)], withoutBody: [(name: String, value: String)])]
 
     public init(
@@ -52,6 +56,9 @@ public final class Gateway: Sendable {
         _ = GatewayMetrics.prometheusRegistry
         self.config = config
         self.timeZone = config.timeZone
+        let tracing = try GatewayTracing.make(config, environment: environment, logger: logger)
+        self.tracing = tracing?.0
+        self.tracingService = tracing?.1
         if config.ledger.enabled {
             let database = try LedgerDatabase(path: config.ledgerPath)
             self.ledgerDatabase = database

@@ -1,7 +1,9 @@
+import Foundation
 import Logging
 import NIOCore
 import TollgateCore
 import TollgateUpstream
+import Tracing
 
 /// Walks a request's fallback chain: asks the `FallbackPlanner` what to try, makes each
 /// attempt on a target `AttemptTargets` picks, feeds circuit breakers and metrics, and
@@ -29,6 +31,8 @@ struct AttemptLoop {
         var promptTokens: Int
         var observation: RequestObservation
         var logger: Logger
+        /// The request's spans, when traces are on: each attempt is a child.
+        var trace: RequestTrace?
         /// The note put where a trimmed conversation lost `n` messages.
         var trimNote: (Int) -> String
     }
@@ -100,12 +104,17 @@ struct AttemptLoop {
             return (.failure(error), nil)
         }
         let observation = request.observation
+        let span = request.trace?.child("chat \(target.resolved.model)", kind: .client)
+        defer { span?.end() }
+        span.map { Self.describe($0, attempt: attempt, target: target) }
         let price = self.price(target.resolved.model) ?? .free
         observation.attempting(.init(
             model: target.resolved.model, provider: target.provider.name, metricLabel: target.resolved.metricLabel, price: price,
             release: target.release
         ))
         func fail(_ failure: AttemptFailure, charge: USD = .zero) -> (Result<(AttemptAnswer, Served), AttemptFailure>, String?) {
+            span?.attributes["error.type"] = failure.label
+            span?.setStatus(SpanStatus(code: .error, message: failure.error.message))
             observation.attemptFailed(failure, charge: charge)
             self.metrics.attempt(route: request.route, outcome: failure.label)
             if failure.kind != .cancelled, failure.kind != .unavailable {
@@ -159,6 +168,7 @@ struct AttemptLoop {
         var exchange = UpstreamExchange(caller: self.caller, provider: target.provider, model: target.resolved, logger: logger)
         exchange.routeTimeouts = request.timeouts
         exchange.remaining = request.deadline.map { $0 - ContinuousClock.now }
+        if let span, let trace = request.trace { exchange.traceHeaders = trace.propagationHeaders(for: span) }
         do {
             let answer = try await UpstreamAttempt(
                 exchange: exchange, plan: plan, streaming: ingress.isStreaming, promptTokens: promptTokens,
@@ -177,6 +187,23 @@ struct AttemptLoop {
             if let scrubber = exchange.scrubber { failure.error = scrubber.scrub(failure.error) }
             return fail(failure, charge: charge)
         }
+    }
+
+    /// An attempt's client span, named and described as the GenAI conventions say (it ends
+    /// when the provider's answer is in, or for a stream when its head is).
+    private static func describe(_ span: any Span, attempt: FallbackPlanner.Attempt, target: ChosenTarget) {
+        span.attributes["gen_ai.operation.name"] = "chat"
+        span.attributes["gen_ai.request.model"] = target.resolved.model
+        span.attributes["gen_ai.provider.name"] = switch target.provider.config.kind {
+        case .openai: "openai"
+        case .anthropic: "anthropic"
+        case .azureOpenAI: "azure.ai.openai"
+        }
+        if let host = URL(string: target.provider.config.baseURL)?.host { span.attributes["server.address"] = host }
+        span.attributes["tollgate.provider"] = target.provider.name
+        span.attributes["tollgate.deployment"] = target.deploymentID
+        span.attributes["tollgate.attempt"] = attempt.number
+        span.attributes["tollgate.fallback_step"] = attempt.step.rawValue
     }
 
     /// Trims with the model's tokenizer, or with the gateway's byte estimate without one.

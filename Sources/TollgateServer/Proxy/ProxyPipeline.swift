@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import TollgateCore
 import TollgateUpstream
+import Tracing
 
 /// The stages every proxied chat request passes, whichever format it came in, in order:
 /// route (`RouteSelection`), the caches (`CacheLookup`, exact then semantic: a hit answers at
@@ -20,10 +21,25 @@ struct ProxyPipeline {
     ) async throws -> Response {
         let gateway = self.gateway
         let rules = gateway.routing.rules
-        let routed = try RouteSelection(
-            rules: rules, providers: gateway.providers, costs: gateway.costs, tokenizers: gateway.tokenizers, timeZone: gateway.timeZone,
-            recordsFeatures: gateway.ledger != nil
-        ).route(ingress, key: key, headers: requestHeaders)
+        let trace = gateway.tracing?.startRequest(
+            ingress.format == .openAI ? "POST /v1/chat/completions" : "POST /v1/messages", headers: requestHeaders, requestID: context.requestID
+        )
+        let routed: RoutedRequest
+        do {
+            let selection = RouteSelection(
+                rules: rules, providers: gateway.providers, costs: gateway.costs, tokenizers: gateway.tokenizers, timeZone: gateway.timeZone,
+                recordsFeatures: gateway.ledger != nil
+            )
+            let span = trace?.child("routing")
+            defer { span?.end() }
+            routed = try selection.route(ingress, key: key, headers: requestHeaders)
+            span?.attributes["tollgate.route"] = routed.decision.route
+            span?.attributes["tollgate.routed_model"] = routed.decision.model
+        } catch {
+            trace?.fail(error)
+            throw error
+        }
+        trace?.describe(ingress, routed: routed, key: key)
         let decision = routed.decision
         let targets = gateway.attemptTargets
         let firstTarget = gateway.providers.resolve(model: decision.model)
@@ -38,7 +54,7 @@ struct ProxyPipeline {
                 tagsJSON: routed.features.tags.ledgerJSON, featuresJSON: routed.record,
                 requestedPrice: rules.savingsBaseline(for: ingress.model).flatMap(gateway.costs.prices.price(for:))
             ),
-            route: decision.route, model: firstTarget?.metricLabel ?? decision.model, start: start
+            route: decision.route, model: firstTarget?.metricLabel ?? decision.model, start: start, trace: trace
         )
         var logger = context.logger
         logger[metadataKey: "route"] = .string(decision.route)
@@ -53,10 +69,16 @@ struct ProxyPipeline {
         if let cache = gateway.cache {
             let lookup = CacheLookup(cache: cache, semantic: gateway.semanticCache)
             if var plan = lookup.plan(ingress, decision: decision, key: key, user: routed.user ?? key.user, headers: requestHeaders) {
-                if let hit = await lookup.lookup(&plan) {
+                let span = trace?.child("cache lookup")
+                let hit = await lookup.lookup(&plan)
+                span?.attributes["tollgate.cache"] = hit?.status.rawValue ?? "miss"
+                span?.end()
+                if let hit {
                     gateway.fallbackMetrics.cache(route: decision.route, result: hit.status.rawValue)
                     // A hit counts as a request for rate limits and costs nothing against budgets.
                     do {
+                        let span = trace?.child("admission")
+                        defer { span?.end() }
                         let ticket = try await gateway.costs.admit(
                             requestID: context.requestID, scopes: routed.scopes, budgetDays: routed.budgetDays, price: .free,
                             inputTokens: 0, maxOutputTokens: 0, logger: logger
@@ -81,6 +103,8 @@ struct ProxyPipeline {
         let caps = admission.caps(for: routed, ingress: ingress)
         let ticket: CostTicket
         do {
+            let span = trace?.child("admission")
+            defer { span?.end() }
             ticket = try await admission.admit(routed, planner: planner, caps: caps, ingress: ingress, requestID: context.requestID, logger: logger)
             observation.admitted(ticket)
         } catch {
@@ -95,7 +119,7 @@ struct ProxyPipeline {
         let outcome = await loop.run(
             AttemptLoop.Request(
                 ingress: ingress, route: decision.route, timeouts: decision.timeouts, caps: caps, deadline: start.advanced(by: total),
-                promptTokens: routed.features.promptTokens, observation: observation, logger: logger,
+                promptTokens: routed.features.promptTokens, observation: observation, logger: logger, trace: trace,
                 trimNote: { [templates = rules.templates, requestID = context.requestID] dropped in
                     templates.trimmedContextNote(TemplateContext(model: ingress.model, route: decision.route, requestID: requestID, droppedMessages: dropped))
                 }

@@ -3,6 +3,7 @@ import Metrics
 import NIOCore
 import Synchronization
 import TollgateCore
+import Tracing
 
 /// Who and what a request was, for its ledger row.
 struct LedgerContext: Sendable {
@@ -101,11 +102,14 @@ final class RequestObservation: Sendable {
     private let finished = Atomic<Bool>(false)
     private let progress = Mutex(Progress())
     private let onFinish: (@Sendable () -> Void)?
+    /// The request's spans (traces on): the root ends with the request.
+    private let trace: RequestTrace?
 
     init(
         metrics: GatewayMetrics, costs: CostControl? = nil, ledger: LedgerWriter? = nil, context: LedgerContext? = nil,
-        route: String, model: String, start: ContinuousClock.Instant, onFinish: (@Sendable () -> Void)? = nil
+        route: String, model: String, start: ContinuousClock.Instant, trace: RequestTrace? = nil, onFinish: (@Sendable () -> Void)? = nil
     ) {
+        self.trace = trace
         self.metrics = metrics
         self.costs = costs
         self.ledger = ledger
@@ -276,14 +280,43 @@ final class RequestObservation: Sendable {
             costs.settle(ticket, usage: progress.usage, cost: cost)
         }
         if let ledger = self.ledger, let context = self.ledgerContext {
+            let span = self.trace?.child("ledger write")
             // Never blocks the request path; a full queue gets the row through a task instead.
             // Built in the call, not kept in a variable the task below would capture: the
             // entry is then only borrowed here (a copy retains each of its strings).
-            if !ledger.tryRecord(self.ledgerEntry(context, progress: progress, status: status, cost: cost, elapsed: elapsed)) {
+            let queued = ledger.tryRecord(self.ledgerEntry(context, progress: progress, status: status, cost: cost, elapsed: elapsed))
+            if !queued {
                 let entry = self.ledgerEntry(context, progress: progress, status: status, cost: cost, elapsed: elapsed)
                 Task { await ledger.record(entry) }
             }
+            // The row is queued for the writer's next batch (or waits for room: never dropped).
+            span?.attributes["tollgate.ledger.queued"] = queued
+            span?.end()
         }
+        self.trace?.finish { root in Self.describe(root, progress: progress, status: status, cost: cost) }
+    }
+
+    /// The root span's outcome: GenAI semantic-convention attributes plus the gateway's own.
+    private static func describe(_ root: any Span, progress: Progress, status: Int, cost: USD) {
+        root.attributes["http.response.status_code"] = status
+        if let served = progress.served {
+            root.attributes["gen_ai.response.model"] = served.model
+            root.attributes["gen_ai.provider.name"] = served.provider
+        }
+        if let usage = progress.usage {
+            root.attributes["gen_ai.usage.input_tokens"] = usage.inputTokens
+            root.attributes["gen_ai.usage.output_tokens"] = usage.outputTokens
+        }
+        root.attributes["tollgate.cost_usd"] = cost.dollars
+        root.attributes["tollgate.cache"] = progress.cacheStatus.rawValue
+        root.attributes["tollgate.fallback"] = progress.fallback.rawValue
+        root.attributes["tollgate.attempts"] = progress.attempts
+        if progress.truncated { root.attributes["tollgate.truncated"] = true }
+        if status >= 400 {
+            root.attributes["error.type"] = progress.errorCode ?? (status == 499 ? "client_closed_request" : String(status))
+        }
+        // Server spans mark only the gateway's own failures as errors (OpenTelemetry HTTP conventions).
+        if status >= 500 { root.setStatus(SpanStatus(code: .error)) }
     }
 
     /// One initializer call, no mutations after it: built field by field, the entry was

@@ -25,6 +25,8 @@ struct UpstreamExchange {
     var routeTimeouts = RouteTimeouts()
     /// The longest this call may take: what is left of the route's total deadline.
     var remaining: Duration?
+    /// `traceparent` of the attempt's span, when traces are on.
+    var traceHeaders: [(name: String, value: String)] = []
 
     /// Largest provider answer the gateway holds in memory for a non-streamed response.
     static let maxCollectedBytes = 64 << 20
@@ -59,6 +61,7 @@ struct UpstreamExchange {
         }
         var headers = self.caller.providerHeaders(self.provider, body != nil)
         if !extraHeaders.isEmpty { headers += extraHeaders }
+        if !self.traceHeaders.isEmpty { headers += self.traceHeaders }
         let request = UpstreamRequest(method: method, url: url, headers: headers, body: body, timeouts: self.timeouts)
         let start = ContinuousClock.now
         do {

@@ -47,6 +47,18 @@ import Testing
         #expect(rules.evaluate(Self.features("hello")).route == "default")
     }
 
+    @Test func theRecordEscapesWhatItQuotes() throws {
+        let rules = try compileRules(Self.rulesYAML)
+        var features = Self.features("hello")
+        features.user = "al\"ice\\\n\u{1}é"
+        features.tags = RoutingTags(["q\"": "a,b \\ \u{7f}"])
+        features.maxTokens = 512
+        features.budgetUsedPercent = 91.5
+        let record = try #require(RecordedFeatures(ledgerJSON: rules.evaluateRecording(features, budgetKnown: true).record))
+        #expect(record.user == features.user && record.tags == ["q\"": "a,b \\ \u{7f}"])
+        #expect(record.maxTokens == 512 && record.budgetUsedPct == 91.5 && record.budgetKnown)
+    }
+
     @Test func anEditedKeywordListIsNotMistakenForTheRecordedOne() throws {
         let recorded = try compileRules(Self.rulesYAML)
         let (_, json) = recorded.evaluateRecording(Self.features("what time is it"), budgetKnown: false)
