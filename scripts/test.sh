@@ -21,3 +21,4 @@ scripts/integration/run.sh
 scripts/integration/dashboard.sh
 scripts/integration/replay.sh
 scripts/integration/installed.sh
+scripts/integration/soak.sh
