@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: the Swift test suite (unit and live-server tests against the fake
-# provider), then the official OpenAI and Anthropic Python SDKs against a live gateway, then
-# the dashboard in headless Chromium (screenshots in .build/dashboard/).
+# provider), then the official OpenAI and Anthropic Python SDKs against a live gateway, the
+# dashboard in headless Chromium (screenshots in .build/dashboard/), routes replay end to end,
+# an installed binary and `tollgate demo`, the Deploy/ files (schemas, systemd-analyze, their
+# command lines run for real) and a 40-second soak test with faults.
 # Installs missing system packages (redis-server, chromium included) and fetches the embedding model
 # and the tokenizer rank files if missing, so it works on a fresh machine by itself.
 set -euo pipefail
@@ -10,9 +12,10 @@ cd "$root"
 
 # The tests of shared limits start their own redis-server, the dashboard's runs in headless
 # Chromium driven by chromedriver, and the alert rules are checked by promtool (Debian's
-# prometheus package): all must be installed.
+# prometheus package), the systemd unit by systemd-analyze, the compose load balancer config by
+# haproxy and the unit's system-call filter against strace: all must be installed.
 source scripts/lib/apt-packages.sh
-ensure_packages "${TOLLGATE_BUILD_PACKAGES[@]}" redis-server chromium chromium-driver prometheus
+ensure_packages "${TOLLGATE_BUILD_PACKAGES[@]}" redis-server chromium chromium-driver prometheus systemd haproxy strace
 scripts/setup-model.sh
 scripts/setup-tokenizer.sh
 swift build --build-tests
@@ -21,4 +24,5 @@ scripts/integration/run.sh
 scripts/integration/dashboard.sh
 scripts/integration/replay.sh
 scripts/integration/installed.sh
+scripts/integration/deploy.sh
 scripts/integration/soak.sh
