@@ -82,14 +82,27 @@ public enum RoutingRulesLoader {
     }
 
     /// Names, sizes and modification times of the rule files: changes when any file does
-    /// (and when the directory cannot be read, so that the reload reports it).
+    /// (and when the directory cannot be read, so that the reload reports it). Symbolic links
+    /// are followed and the file they lead to is part of the fingerprint: a Kubernetes
+    /// ConfigMap update swaps the `..data` link under unchanged file links, and the new copy
+    /// may have the old one's size and time.
     static func fingerprint(of directory: String) -> [String] {
         guard let files = try? self.ruleFiles(in: directory) else { return ["<unreadable>"] }
         return files.map { name in
-            let attributes = try? FileManager.default.attributesOfItem(atPath: (directory as NSString).appendingPathComponent(name))
+            let path = (directory as NSString).appendingPathComponent(name)
+            let target = Self.realPath(path) ?? path
+            let attributes = try? FileManager.default.attributesOfItem(atPath: target)
             let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
             let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
-            return "\(name):\(size):\(modified)"
+            return "\(name):\(target):\(size):\(modified)"
         }
+    }
+
+    /// The file `path` finally leads to, every link resolved (`realpath(3)`: Foundation's
+    /// `resolvingSymlinksInPath` leaves relative links such as `..data/x` unresolved on Linux).
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 }
