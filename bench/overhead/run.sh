@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Overhead benchmark: direct upstream vs nginx keep-alive proxy vs Tollgate, same run, same layout.
 #
-#   bench/overhead/run.sh [--no-build] [--only direct,nginx,gateway] [--wait-idle]
+#   bench/overhead/run.sh [--no-build] [--only direct,nginx,gateway,hit,health] [--wait-idle]
+#
+# gateway: the proxy path (X-Tollgate-Cache: off, so the repeated request is never a cache hit);
+# hit: the same request answered by the exact cache; health: GET /health/live, the framework's
+# empty route. `--only nginx,gateway,hit,health` is the response cache's benchmark (issue 18).
 #
 # --wait-idle: for shared machines where builds come and go. Before each run, wait (up to
 # WAIT_IDLE_MAX s, 1800) until the machine is idle, and redo a run (up to RETRIES times, 5) when
@@ -41,11 +45,13 @@ while [ $# -gt 0 ]; do
   shift
 done
 targets=()
-for t in direct nginx gateway; do
+for t in direct nginx gateway hit health; do
   case ",$only," in *",$t,"*) targets+=("$t") ;; esac
 done
-[ ${#targets[@]} -gt 0 ] || { echo "--only: nothing to run in '$only' (direct, nginx, gateway)" >&2; exit 2; }
+[ ${#targets[@]} -gt 0 ] || { echo "--only: nothing to run in '$only' (direct, nginx, gateway, hit, health)" >&2; exit 2; }
 has_target() { case " ${targets[*]} " in *" $1 "*) return 0 ;; esac; return 1; }
+# hit and health are served by the gateway too.
+runs_gateway() { has_target gateway || has_target hit || has_target health; }
 
 DURATION="${DURATION:-10}"
 WARMUP="${WARMUP:-3}"
@@ -121,7 +127,7 @@ fi
 
 # ---------------------------------------------------------------- gateway
 gateway_key="sk-not-used"
-if has_target gateway; then
+if runs_gateway; then
   build_gateway
   # The repo's config with quieter logging; relative dirs (budgets, routes, models) resolve from the repo root.
   sed -E 's/^(  level:)[[:space:]]*[a-z]+/\1 warning/' tollgate.yaml > "$work/tollgate.yaml"
@@ -144,27 +150,45 @@ if has_target gateway; then
   curl -fs -o /dev/null "http://127.0.0.1:$port_gateway/health/live" || { echo "gateway not live after 30 s" >&2; tail -n 30 "$work/gateway.log" >&2; exit 1; }
 fi
 
-# ---------------------------------------------------------------- wrk script + smoke test
+# ---------------------------------------------------------------- wrk scripts + smoke test
+# Every request body is the same, so the gateway target asks for no cache (X-Tollgate-Cache:
+# off): it measures the proxy path. `hit` sends the same request without that header, so all
+# but the first are exact cache hits; `health` is GET /health/live, the framework's empty route.
 request_body='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Say hello"}]}'
-cat > "$work/request.lua" <<EOF
-wrk.method = "POST"
-wrk.path = "/v1/chat/completions"
-wrk.body = '$request_body'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $gateway_key"
-EOF
+for t in "${targets[@]}"; do
+  {
+    if [ "$t" = health ]; then
+      echo 'wrk.method = "GET"'
+      echo 'wrk.path = "/health/live"'
+    else
+      echo 'wrk.method = "POST"'
+      echo 'wrk.path = "/v1/chat/completions"'
+      echo "wrk.body = '$request_body'"
+      echo 'wrk.headers["Content-Type"] = "application/json"'
+      echo "wrk.headers[\"Authorization\"] = \"Bearer $gateway_key\""
+      if [ "$t" = gateway ]; then echo 'wrk.headers["X-Tollgate-Cache"] = "off"'; fi
+    fi
+  } > "$work/request-$t.lua"
+done
 
 url_of() {
   case "$1" in
     direct) echo "http://127.0.0.1:$port_upstream" ;;
     nginx) echo "http://127.0.0.1:$port_nginx" ;;
-    gateway) echo "http://127.0.0.1:$port_gateway" ;;
+    gateway | hit | health) echo "http://127.0.0.1:$port_gateway" ;;
   esac
 }
+path_of() { if [ "$1" = health ]; then echo /health/live; else echo /v1/chat/completions; fi; }
 smoke_failed=()
 for t in "${targets[@]}"; do
-  code="$(curl -s -o "$work/smoke-$t.json" -w '%{http_code}' -X POST "$(url_of "$t")/v1/chat/completions" \
-    -H 'Content-Type: application/json' -H "Authorization: Bearer $gateway_key" -d "$request_body")" || code="curl-failed"
+  if [ "$t" = health ]; then
+    code="$(curl -s -o "$work/smoke-$t.json" -w '%{http_code}' "$(url_of "$t")/health/live")" || code="curl-failed"
+  else
+    extra=()
+    if [ "$t" = gateway ]; then extra=(-H 'X-Tollgate-Cache: off'); fi
+    code="$(curl -s -o "$work/smoke-$t.json" -w '%{http_code}' -X POST "$(url_of "$t")/v1/chat/completions" "${extra[@]}" \
+      -H 'Content-Type: application/json' -H "Authorization: Bearer $gateway_key" -d "$request_body")" || code="curl-failed"
+  fi
   cp "$work/smoke-$t.json" "$raw_dir/smoke-$t.json" 2>/dev/null || true
   if [ "$code" != 200 ]; then
     smoke_failed+=("$t")
@@ -185,8 +209,8 @@ for round in $(seq 1 "$ROUNDS"); do
   for c in "${concurrencies[@]}"; do
     for t in "${targets[@]}"; do
       run_no=$((run_no + 1))
-      url="$(url_of "$t")/v1/chat/completions"
-      measure_run "$t" "$c" "$url" "$work/request.lua" "$raw_dir/$t-c$c-r$round.txt" "$(printf '[%2d/%d] round %d' "$run_no" "$total_runs" "$round")"
+      url="$(url_of "$t")$(path_of "$t")"
+      measure_run "$t" "$c" "$url" "$work/request-$t.lua" "$raw_dir/$t-c$c-r$round.txt" "$(printf '[%2d/%d] round %d' "$run_no" "$total_runs" "$round")"
       results[$t,$c,$round]="$measured"
     done
   done
@@ -203,8 +227,8 @@ cpu_model="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/nul
   echo "- Commit: \`$commit\`"
   echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
   echo "- Host: $ncpu x $cpu_model; $(nginx -v 2>&1 | sed 's/^nginx version: //'); $(wrk -v 2>&1 | head -n 1 | awk '{print $1, $2}')"
-  if has_target gateway; then
-    echo "- Gateway: \`$TOLLGATE_BIN\` ($(binary_note)), logging.level warning, no Redis"
+  if runs_gateway; then
+    echo "- Gateway: \`$TOLLGATE_BIN\` ($(binary_note)), logging.level warning, no Redis, exact cache on: \`gateway\` sends X-Tollgate-Cache: off (a miss, proxied), \`hit\` does not (exact hits), \`health\` is GET /health/live"
   fi
   echo "- Layout: canned upstream and the server under test pinned to CPU $SUT_CPU, wrk pinned to CPU $WRK_CPU (taskset); identical for all targets"
   echo "- Request: POST /v1/chat/completions, ${#request_body}-byte body; canned response ${#completion} bytes; keep-alive everywhere"
@@ -240,6 +264,18 @@ cpu_model="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/nul
     echo "- **gateway added p50 at c=1: $(calc '%+.0f' "$added") µs** (target <= 100 µs: $verdict)"
     echo "- gateway added p99 at c=1: $(calc '%+.0f' "${med[gateway,1,p99]} - ${med[direct,1,p99]}") µs"
   fi
+  # The gateway's core is saturated at c=32, so its CPU per request is 1 / RPS there.
+  if has_target hit && has_target health; then
+    ratio="$(calc '%.2f' "${med[health,32,rps]} / ${med[hit,32,rps]}")"
+    verdict="$(awk -v r="$ratio" 'BEGIN { print (r <= 1.25 ? "PASS" : "FAIL") }')"
+    echo "- **exact hit CPU per request / GET /health/live's at c=32: $ratio** (target <= 1.25: $verdict)"
+  fi
+  if has_target hit && has_target nginx; then
+    echo "- exact hit RPS / nginx proxy RPS at c=32: $(calc '%.2f' "${med[hit,32,rps]} / ${med[nginx,32,rps]}")"
+  fi
+  if has_target hit && has_target gateway; then
+    echo "- exact hit RPS / miss (proxied) RPS at c=32: $(calc '%.2f' "${med[hit,32,rps]} / ${med[gateway,32,rps]}"); p50 at c=1: $(calc '%.0f' "${med[hit,1,p50]}") µs against $(calc '%.0f' "${med[gateway,1,p50]}") µs"
+  fi
   report_problems
   echo
   echo "<details><summary>All rounds</summary>"
@@ -260,7 +296,7 @@ cpu_model="$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/nul
   echo "Raw wrk output, configs and logs: \`bench/out/overhead-$stamp/\`"
 } > "$report"
 
-if has_target gateway; then
+if runs_gateway; then
   echo "--- gateway stderr (last 20 lines, level warning)" >> "$raw_dir/gateway-tail.txt"
   tail -n 20 "$work/gateway.log" >> "$raw_dir/gateway-tail.txt" 2>/dev/null || true
   if [ -s "$work/gateway.log" ]; then
