@@ -33,7 +33,7 @@ import tempfile
 import threading
 import time
 
-BUDGET_USD = 0.05
+BUDGET_USD = 0.01
 FLUSH_WINDOW_S = 5.0  # client-side margin around the ledger's 50 ms flush interval (a loaded machine delays it)
 
 
@@ -363,7 +363,12 @@ def main():
     check(all(alive.values()) and not fatal, "no crash: both replicas alive at the end, no fatal errors logged")
     check(not lost, f"every 200 has its ledger row ({len(in_window)} of replica B within the kill window, reported, not counted)")
     check(budget_spent <= BUDGET_USD, f"the budget key spent {budget_spent:.6f} of {BUDGET_USD} USD")
-    check(summary["budget_refusals"] > 0, "the budget key was refused once its budget was spent")
+    # Past 90% the shipped routes move the key to gpt-5-mini, whose reservation (200 output
+    # tokens and the prompt) is under $0.0005: once less than that is left, it must be refused.
+    # (A $0.01 budget runs out after about 60 of the key's requests; a loaded 40 s run sends
+    # over a thousand.)
+    check(summary["budget_refusals"] > 0 or budget_spent < BUDGET_USD - 0.0005,
+          "the budget key was refused once what was left could not cover its cheapest request")
     check(summary["cache_hits"] > 0 and summary["fallbacks"] > 0 and kinds.get("stream", 0) > 0, "cache hits, fallbacks and streams answered")
     check(events.get("bad_routes_reload") == [422, 422] and events.get("good_routes_reload") == [200, 200],
           "a broken routes file is refused (422) and a good one loaded (200) by both replicas")

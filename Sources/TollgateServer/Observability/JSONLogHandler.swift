@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc  // timespec's fields: named here, or a release build finds them only in CNIOLinux
+#endif
 import Foundation
 import Logging
 import NIOCore
