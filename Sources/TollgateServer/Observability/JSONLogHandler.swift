@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc  // timespec's fields: named here, or a release build finds them only in CNIOLinux
-#endif
 import Foundation
 import Logging
 import NIOCore
@@ -52,12 +49,14 @@ public struct JSONLogHandler: LogHandler {
 
     /// UTC RFC 3339 with milliseconds (`2026-11-29T07:19:06.779Z`), without a formatter object.
     static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
+        // From Date, not clock_gettime: with swift-otel in the graph a release build finds
+        // `timespec` only through CNIOLinux, which this module does not import.
+        let now = Date().timeIntervalSince1970
+        let whole = now.rounded(.down)
+        var seconds = time_t(whole)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        let millis = Int(now.tv_nsec / 1_000_000)
+        let millis = min(999, Int((now - whole) * 1000))
         func pad(_ value: Int, _ width: Int) -> String {
             let digits = String(value)
             return String(repeating: "0", count: max(0, width - digits.count)) + digits
