@@ -2,13 +2,13 @@ import ArgumentParser
 import Foundation
 import TollgateCore
 
-struct Keys: ParsableCommand {
+struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create, list and revoke gateway keys.",
         subcommands: [Create.self, List.self, Revoke.self]
     )
 
-    struct Create: ParsableCommand {
+    struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a gateway key and print its secret (shown once, on the last line)."
         )
@@ -38,22 +38,21 @@ struct Keys: ParsableCommand {
             }
         }
 
-        func run() throws {
-            let store = try openKeyStore(self.options)
-            let (key, secret) = try store.create(self.request)
+        func run() async throws {
+            let request = self.request
+            let (key, secret) = try await withKeyStore(self.options) { store in try await store.create(request) }
             print("created key \(key.id) (\(key.name)\(key.team.map { ", team \($0)" } ?? ""))")
             print("store the secret now: it is not kept and cannot be shown again")
             print(secret)
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List gateway keys (never their secrets).")
         @OptionGroup var options: ConfigOption
 
-        func run() throws {
-            let store = try openKeyStore(self.options)
-            let rows = try store.list()
+        func run() async throws {
+            let rows = try await withKeyStore(self.options) { store in try await store.list() }
             let header = ["ID", "PREFIX", "NAME", "TEAM", "USER", "MODELS", "RPM", "TPM", "CONC", "BUDGET/DAY", "CREATED", "STATUS"]
             var table = [header]
             let formatter = ISO8601DateFormatter()
@@ -74,14 +73,14 @@ struct Keys: ParsableCommand {
         }
     }
 
-    struct Revoke: ParsableCommand {
+    struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a gateway key by id. A running gateway stops accepting it within seconds.")
         @OptionGroup var options: ConfigOption
         @Argument(help: "The key id (from `tollgate keys list`).") var id: String
 
-        func run() throws {
-            let store = try openKeyStore(self.options)
-            guard try store.revoke(id: self.id) else {
+        func run() async throws {
+            let id = self.id
+            guard try await withKeyStore(self.options, { store in try await store.revoke(id: id) }) else {
                 throw CommandFailure.runtime("no key with id '\(self.id)'")
             }
             print("revoked \(self.id)")
@@ -89,12 +88,15 @@ struct Keys: ParsableCommand {
     }
 }
 
-/// The key store of the data dir named by the config (or TOLLGATE_DATA_DIR through it).
-func openKeyStore(_ options: ConfigOption) throws -> KeyStore {
-    let dataDirectory = try options.loadOrDefaults(environment: ProcessInfo.processInfo.environment).dataDirectory
+/// Runs `body` with the key store the config names: the data dir's, or PostgreSQL's with
+/// `ledger.url` (TOLLGATE_LEDGER_URL through the shipped config).
+func withKeyStore<Result: Sendable>(_ options: ConfigOption, _ body: @Sendable (KeyStore) async throws -> Result) async throws -> Result {
+    let config = try options.loadOrDefaults(environment: ProcessInfo.processInfo.environment)
     do {
-        return try KeyStore(directory: dataDirectory)
+        return try await ConfiguredLedger.keys(config, body)
+    } catch let failure as CommandFailure {
+        throw failure
     } catch {
-        throw CommandFailure.runtime("cannot open the key store in '\(dataDirectory)': \(error)")
+        throw CommandFailure.runtime("key store '\(config.ledger.url?.description ?? config.dataDirectory)': \(error)")
     }
 }

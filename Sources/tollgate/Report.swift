@@ -6,7 +6,7 @@ import TollgateCore
 /// team, key, model, route, provider or tag, or per pair of these.
 extension LedgerReport.Period: ExpressibleByArgument {}
 
-struct Report: ParsableCommand {
+struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print requests, tokens, cost and savings from the request ledger.",
         discussion: """
@@ -37,7 +37,7 @@ struct Report: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let (config, path) = try self.ledgerLocation()
         let (from, to) = try self.days()
         let groupings = try self.groupings()
@@ -46,9 +46,11 @@ struct Report: ParsableCommand {
         )
         let report: LedgerReport
         do {
-            report = try LedgerReport.make(query, path: path)
+            report = try await ConfiguredLedger.read(config) { ledger in
+                try await ledger?.report(query) ?? LedgerReport(query: query, rows: [], total: .init(group: nil))
+            }
         } catch {
-            throw CommandFailure.runtime("cannot read the ledger '\(path)': \(error)")
+            throw CommandFailure.runtime("cannot read the ledger '\(config.ledger.url?.description ?? path)': \(error)")
         }
         switch self.format {
         case .table: print(report.table(), terminator: "")

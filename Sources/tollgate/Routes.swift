@@ -3,7 +3,7 @@ import Foundation
 import TollgateCore
 import TollgateServer
 
-struct Routes: ParsableCommand {
+struct Routes: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate routing rules and show how a request would be routed.",
         subcommands: [Check.self, Explain.self, Replay.self]
@@ -41,7 +41,7 @@ struct Routes: ParsableCommand {
         }
     }
 
-    struct Explain: ParsableCommand {
+    struct Explain: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the features of a request, every route's verdict, and the chosen route, model and fallbacks.")
         @OptionGroup var rulesOptions: RulesOptions
         @Option(help: "The model or alias the app asks for.") var model: String
@@ -52,7 +52,7 @@ struct Routes: ParsableCommand {
         @Option(help: "An X-Tollgate-Tag value, e.g. 'env=prod, beta'.") var tag: [String] = []
         @Option(name: .customLong("max-tokens"), help: "max_tokens of the request.") var maxTokens: Int?
 
-        func run() throws {
+        func run() async throws {
             let (config, rules) = try self.rulesOptions.load()
             var messages: [ChatMessage] = []
             if let system { messages.append(ChatMessage(role: .system, content: .text(system))) }
@@ -66,18 +66,18 @@ struct Routes: ParsableCommand {
                 throw CommandFailure.usage("--tag: \(error.reason)")
             }
             let features = RequestFeatures(
-                request: request, key: try self.findKey(config), endUser: self.user, tags: tags, timeZone: .current,
+                request: request, key: try await self.findKey(config), endUser: self.user, tags: tags, timeZone: .current,
                 tokenizers: try? Tokenizers.shared()  // without the rank files: the byte-length estimate
             )
             print(rules.explain(features))
         }
 
-        private func findKey(_ config: GatewayConfig) throws -> GatewayKey? {
+        private func findKey(_ config: GatewayConfig) async throws -> GatewayKey? {
             guard let key else { return nil }
             let environment = ProcessInfo.processInfo.environment
             let declared = (try? DeclaredKeysFile.load(budgetsDirectory: config.budgetsDirectory, environment: environment)) ?? []
             if let match = declared.first(where: { $0.key.name == key || $0.key.id == key }) { return match.key }
-            let stored = try KeyStore(directory: config.dataDirectory).list().map(\.key)
+            let stored = try await ConfiguredLedger.keys(config) { store in try await store.list() }.map(\.key)
             guard let match = stored.first(where: { $0.id == key || $0.name == key }) else {
                 throw CommandFailure.usage("no gateway key with id or name '\(key)'")
             }
@@ -85,7 +85,7 @@ struct Routes: ParsableCommand {
         }
     }
 
-    struct Replay: ParsableCommand {
+    struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Re-run the ledger's recorded requests through routing rules and show what would move and what it would cost.",
             discussion: """
@@ -101,7 +101,7 @@ struct Routes: ParsableCommand {
         @Option(help: "How far back: 7d, 24h, 90m, or a day (YYYY-MM-DD, in the gateway's time zone).") var since: String = "7d"
         @Option(help: "table or json.") var format: Format = .table
 
-        func run() throws {
+        func run() async throws {
             let environment = ProcessInfo.processInfo.environment
             let (config, rules) = try self.rulesOptions.load()
             let now = Date()
@@ -114,12 +114,14 @@ struct Routes: ParsableCommand {
             } catch {
                 throw CommandFailure.usage("\(error)")
             }
-            var replay = RouteReplay(rules: rules, prices: prices)
+            let replay: RouteReplay
             do {
-                guard let ledger = try LedgerDatabase.openIfPresent(path: config.ledgerPath) else {
-                    throw CommandFailure.runtime("no ledger at '\(config.ledgerPath)'")
+                replay = try await ConfiguredLedger.read(config) { ledger in
+                    guard let ledger else { throw CommandFailure.runtime("no ledger at '\(config.ledgerPath)'") }
+                    var replay = RouteReplay(rules: rules, prices: prices)
+                    try await ledger.forEachEntry(fromMs: Int64(start.timeIntervalSince1970 * 1000), toMs: nil, limit: nil) { replay.add($0) }
+                    return replay
                 }
-                try ledger.forEachEntry(fromMs: Int64(start.timeIntervalSince1970 * 1000)) { replay.add($0) }
             } catch let failure as CommandFailure {
                 throw failure
             } catch {

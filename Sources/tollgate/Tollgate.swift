@@ -76,8 +76,16 @@ struct ConfigOption: ParsableArguments {
     func loadOrDefaults(environment: [String: String]) throws -> GatewayConfig {
         let (path, named) = self.path(environment: environment)
         if named || FileManager.default.fileExists(atPath: path) { return try loadGatewayConfig(path, environment: environment) }
+        // The built-in default's two settings a command reads: where the data and the ledger are.
         var config = GatewayConfig()
         config.dataDirectory = Self.dataDirectory(environment)
+        if let url = environment["TOLLGATE_LEDGER_URL"], !url.isEmpty {
+            do {
+                config.ledger.url = try PostgresURL(url)
+            } catch {
+                throw CommandFailure.usage("TOLLGATE_LEDGER_URL: \(error.reason)")
+            }
+        }
         return config
     }
 

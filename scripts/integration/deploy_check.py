@@ -461,7 +461,7 @@ def check_compose(gw: Gateway, image: dict) -> dict:
         gw.check_variables(f"compose {name} environment", env.keys())
         check(env.get("TOLLGATE_REDIS_URL") == f"redis://{redis_name}:6379",
               f"compose {name}: TOLLGATE_REDIS_URL points at the {redis_name} service", env.get("TOLLGATE_REDIS_URL", "unset"))
-        check("TOLLGATE_LEDGER_URL" not in env, f"compose {name}: no TOLLGATE_LEDGER_URL (not read by this build)")
+        check("TOLLGATE_LEDGER_URL" not in env, f"compose {name}: no TOLLGATE_LEDGER_URL (compose runs no PostgreSQL yet)")
         depends = service.get("depends_on") or {}
         check(isinstance(depends, dict) and (depends.get(redis_name) or {}).get("condition") == "service_healthy",
               f"compose {name} starts once Redis is healthy")
@@ -636,7 +636,7 @@ def check_kubernetes(gw: Gateway, image: dict) -> dict:
     for name in gw.provider_keys + ["TOLLGATE_ADMIN_KEY", "TOLLGATE_REDIS_URL"]:
         entry = by_name.get(name) or {}
         check("secretKeyRef" in (entry.get("valueFrom") or {}), f"Deployment takes {name} from a Secret")
-    check("TOLLGATE_LEDGER_URL" not in by_name, "Deployment sets no TOLLGATE_LEDGER_URL (not read by this build)")
+    check("TOLLGATE_LEDGER_URL" not in by_name, "Deployment sets no TOLLGATE_LEDGER_URL (its Secret is not wired yet)")
 
     # Mounts: the ConfigMaps where tollgate.yaml's relative paths and --config point.
     volumes = {v["name"]: v for v in spec.get("volumes", [])}

@@ -144,12 +144,15 @@ embeddings:
   model_dir: models/all-MiniLM-L6-v2   # installed by scripts/setup-model.sh
   threads: 1
 
-# The request ledger: one SQLite row per request (who, which model, tokens, cost, latency), for
+# The request ledger: one row per request (who, which model, tokens, cost, latency), for
 # `tollgate report`, the dashboard and `routes replay`. Rows are written off the request path
-# in batches; a crash loses at most the last flush_interval of them.
-# ledger:
+# in batches; a crash loses at most the last flush_interval of them. SQLite in the data dir, or
+# PostgreSQL shared by replicas: then gateway keys live there too, and rows PostgreSQL cannot
+# take (an outage) wait in queue_capacity, then spill to path and are shipped when it answers.
+ledger:
+  url: ${TOLLGATE_LEDGER_URL:-}  # postgres://user:password@host:5432/db[?sslmode=require]; unset: SQLite
 #   enabled: true                # false only for benchmarks: no reports, budgets restart from zero
-#   path: data/ledger.sqlite     # default: <data_dir>/ledger.sqlite
+#   path: data/ledger.sqlite     # default: <data_dir>/ledger.sqlite (ledger-spill.sqlite with url)
 #   flush_interval: 50ms         # 1ms to 50ms: how long a row may wait before it is written
 #   queue_capacity: 100000       # rows waiting in memory; when full, requests wait (none is dropped)
 #   batch_size: 1000             # rows per transaction at most

@@ -2,9 +2,25 @@ import Foundation
 import GRDB
 
 /// Gateway keys created from the command line or the admin API, kept in SQLite under the data
-/// dir. Stores SHA-256 hashes only. Safe to share between the server and CLI processes.
+/// dir, or in PostgreSQL with the ledger (`ledger.url`), where every replica sees a key
+/// created or revoked on any of them (within `KeyRegistry`'s cache time, 2 s). Stores SHA-256
+/// hashes only. Safe to share between the server and CLI processes.
+///
+/// The synchronous methods are for SQLite (tests); a PostgreSQL store answers the async ones.
 public final class KeyStore: Sendable {
-    private let database: DatabasePool
+    private let database: DatabasePool?
+    private let postgres: PostgresKeyTable?
+
+    /// Opens the key table in the PostgreSQL ledger's database (its `run()` or `withClient`
+    /// creates the table).
+    public init(postgres ledger: PostgresLedger) {
+        self.database = nil
+        self.postgres = PostgresKeyTable(ledger: ledger)
+        self.location = ledger.location
+    }
+
+    /// Where keys are kept, for messages.
+    public let location: String
 
     /// Opens (creating if needed) `keys.sqlite` in `directory`.
     public init(directory: String) throws {
@@ -12,8 +28,18 @@ public final class KeyStore: Sendable {
         SQLiteRuntime.prepare()
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
-        self.database = try DatabasePool(path: (directory as NSString).appendingPathComponent("keys.sqlite"), configuration: configuration)
-        try Self.migrator.migrate(self.database)
+        let path = (directory as NSString).appendingPathComponent("keys.sqlite")
+        let database = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(database)
+        self.database = database
+        self.postgres = nil
+        self.location = path
+    }
+
+    /// The SQLite pool, for the synchronous calls.
+    private func sqlite() throws -> DatabasePool {
+        guard let database = self.database else { throw KeyStoreAsyncOnly() }
+        return database
     }
 
     private static var migrator: DatabaseMigrator {
@@ -62,7 +88,7 @@ public final class KeyStore: Sendable {
     public func create(_ request: KeyRequest) throws -> (key: GatewayKey, secret: String) {
         let secret = KeySecret.generate()
         let key = request.key(id: KeySecret.generateID(), createdAt: Date())
-        try self.database.write { db in try Self.insert(key, secret: secret, db) }
+        try self.sqlite().write { db in try Self.insert(key, secret: secret, db) }
         return (key, secret)
     }
 
@@ -70,30 +96,36 @@ public final class KeyStore: Sendable {
     public func create(_ request: KeyRequest) async throws -> (key: GatewayKey, secret: String) {
         let secret = KeySecret.generate()
         let key = request.key(id: KeySecret.generateID(), createdAt: Date())
-        try await self.database.write { db in try Self.insert(key, secret: secret, db) }
+        if let postgres = self.postgres {
+            try await postgres.insert(key, secret: secret)
+        } else {
+            try await self.sqlite().write { db in try Self.insert(key, secret: secret, db) }
+        }
         return (key, secret)
     }
 
     /// Every key, newest first, with the displayable prefix of its secret.
     public func list() throws -> [(key: GatewayKey, secretPrefix: String)] {
-        try self.database.read(Self.list)
+        try self.sqlite().read(Self.list)
     }
 
     /// `list` on GRDB's reader queue.
     public func list() async throws -> [(key: GatewayKey, secretPrefix: String)] {
-        try await self.database.read(Self.list)
+        if let postgres = self.postgres { return try await postgres.list() }
+        return try await self.sqlite().read(Self.list)
     }
 
     /// Revokes a key. Returns false when no such key exists.
     @discardableResult
     public func revoke(id: String) throws -> Bool {
-        try self.database.write { db in try Self.revoke(id: id, db) }
+        try self.sqlite().write { db in try Self.revoke(id: id, db) }
     }
 
     /// `revoke` on GRDB's writer queue.
     @discardableResult
     public func revoke(id: String) async throws -> Bool {
-        try await self.database.write { db in try Self.revoke(id: id, db) }
+        if let postgres = self.postgres { return try await postgres.revoke(id: id) }
+        return try await self.sqlite().write { db in try Self.revoke(id: id, db) }
     }
 
     private static func list(_ db: Database) throws -> [(key: GatewayKey, secretPrefix: String)] {
@@ -125,14 +157,16 @@ public final class KeyStore: Sendable {
     /// Finds the key whose secret hashes to `hash`. Runs on GRDB's reader queue, never on the
     /// caller's thread.
     public func lookup(hash: String) async throws -> GatewayKey? {
-        try await self.database.read { db in
+        if let postgres = self.postgres { return try await postgres.lookup(hash: hash) }
+        return try await self.sqlite().read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM gateway_key WHERE secret_hash = ?", arguments: [hash]).map(Self.key(from:))
         }
     }
 
     /// Checks the database answers (readiness).
     public func ping() async throws {
-        _ = try await self.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM gateway_key") }
+        if let postgres = self.postgres { return try await postgres.ping() }
+        _ = try await self.sqlite().read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM gateway_key") }
     }
 
     private static func key(from row: Row) -> GatewayKey {
@@ -151,4 +185,9 @@ public final class KeyStore: Sendable {
             source: .database
         )
     }
+}
+
+/// A synchronous call on a PostgreSQL key store.
+public struct KeyStoreAsyncOnly: Error, CustomStringConvertible {
+    public var description: String { "the PostgreSQL key store answers only async calls" }
 }

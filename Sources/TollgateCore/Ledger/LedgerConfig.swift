@@ -9,8 +9,12 @@ public struct LedgerConfig: Sendable, Equatable, Decodable {
     /// Record requests at all. Off only for benchmarks and throwaway set-ups: without the
     /// ledger there are no cost reports, and in-process budgets restart from zero.
     public var enabled: Bool = true
-    /// The SQLite file; nil means `<data_dir>/ledger.sqlite`.
+    /// The SQLite file; nil means `<data_dir>/ledger.sqlite`. With `url` it holds only the
+    /// rows PostgreSQL could not take yet (`ledger-spill.sqlite` by default).
     public var path: String?
+    /// A PostgreSQL ledger shared by replicas (`postgres://...`), which also holds the gateway
+    /// keys; nil: SQLite in the data dir.
+    public var url: PostgresURL?
     /// How long a recorded row may wait before it is written.
     public var flushInterval: Duration = LedgerConfig.maxFlushInterval
     /// Rows that may wait in memory; when full, recording waits for room (nothing is dropped).
@@ -35,7 +39,7 @@ public struct LedgerConfig: Sendable, Equatable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case enabled, path
+        case enabled, path, url
         case flushInterval = "flush_interval"
         case queueCapacity = "queue_capacity"
         case batchSize = "batch_size"
@@ -47,6 +51,13 @@ public struct LedgerConfig: Sendable, Equatable, Decodable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.enabled = try container.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
         self.path = try container.decodeIfPresent(String.self, forKey: .path).nonEmpty
+        if let url = try container.decodeIfPresent(String.self, forKey: .url).nonEmpty {
+            do {
+                self.url = try PostgresURL(url)
+            } catch {
+                throw DecodingError.dataCorruptedError(forKey: .url, in: container, debugDescription: "url: \(error.reason)")
+            }
+        }
         if let interval = try container.decodeIfPresent(ConfigDurationValue.self, forKey: .flushInterval) {
             self.flushInterval = interval.duration
         }
@@ -72,8 +83,8 @@ public struct LedgerConfig: Sendable, Equatable, Decodable {
         }
     }
 
-    /// The ledger file for a gateway whose data dir is `dataDirectory`.
+    /// The ledger file for a gateway whose data dir is `dataDirectory` (the spill file with `url`).
     public func resolvedPath(dataDirectory: String) -> String {
-        self.path ?? (dataDirectory as NSString).appendingPathComponent("ledger.sqlite")
+        self.path ?? (dataDirectory as NSString).appendingPathComponent(self.url == nil ? "ledger.sqlite" : "ledger-spill.sqlite")
     }
 }

@@ -87,7 +87,7 @@ public final class LedgerDatabase: Sendable {
                 CREATE INDEX ledger_entry_key_time ON ledger_entry (key_id, time_ms);
                 CREATE INDEX ledger_entry_team_time ON ledger_entry (team, time_ms);
                 CREATE INDEX ledger_entry_user_time ON ledger_entry (user, time_ms);
-                CREATE INDEX ledger_entry_model_time ON ledger_entry (\(LedgerReport.Dimension.model.column), time_ms);
+                CREATE INDEX ledger_entry_model_time ON ledger_entry (coalesce(served_model, requested_model), time_ms);
                 CREATE INDEX ledger_entry_route_time ON ledger_entry (route, time_ms);
                 """)
         }
@@ -117,6 +117,10 @@ public final class LedgerDatabase: Sendable {
                 ALTER TABLE ledger_entry ADD COLUMN tags TEXT;
                 """)
         }
+        // The row's identity in PostgreSQL, for rows a PostgreSQL ledger spilled to this file.
+        migrator.registerMigration("v6-entry-uid") { db in
+            try db.execute(sql: "ALTER TABLE ledger_entry ADD COLUMN entry_uid TEXT")
+        }
         return migrator
     }
 
@@ -145,8 +149,10 @@ public final class LedgerDatabase: Sendable {
     ///
     /// Tried and left: several rows per `INSERT`. It kept SQLite's cursors open across rows,
     /// which helped rows of one key and user, but slowed rows of many (bench/RESULTS.md).
-    static func insert(_ rows: LedgerRows, in db: Database) throws {
-        let statement = try db.cachedStatement(sql: Self.insertSQL).sqliteStatement
+    static func insert(_ rows: LedgerRows, uids: ((Int) -> String)? = nil, in db: Database) throws {
+        let sql = uids == nil ? Self.insertSQL : Self.spillSQL
+        let statement = try db.cachedStatement(sql: sql).sqliteStatement
+        var index = 0
         defer { sqlite3_clear_bindings(statement) }
         try rows.forEach { row in
             var binder = ParameterBinder(statement)
@@ -182,10 +188,16 @@ public final class LedgerDatabase: Sendable {
             binder.bind(numbers.requestedCostNanodollars)
             binder.bind(numbers.failedAttemptsNanodollars)
             binder.bind(row.text())  // tags
+            if let uids {
+                let uid = uids(index)
+                // Bound before the step that reads it, and cleared by the reset after it.
+                binder.bindCopy(uid)
+            }
+            index += 1
             let stepped = sqlite3_step(statement)
             sqlite3_reset(statement)
             guard stepped == SQLITE_DONE else {
-                throw DatabaseError(resultCode: ResultCode(rawValue: stepped), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: Self.insertSQL)
+                throw DatabaseError(resultCode: ResultCode(rawValue: stepped), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
             }
         }
     }
@@ -207,6 +219,56 @@ public final class LedgerDatabase: Sendable {
         }
     }
 
+    // MARK: - Spilling
+
+    /// The insert with each row's PostgreSQL identity (`entry_uid`), for spilled rows.
+    static let spillSQL = LedgerDatabase.insertSQL
+        .replacingOccurrences(of: "requested_cost_nanos, failed_attempts_nanos, tags\n", with: "requested_cost_nanos, failed_attempts_nanos, tags, entry_uid\n")
+        .replacingOccurrences(of: "?, ?)", with: "?, ?, ?)")
+
+    /// Keeps rows a PostgreSQL ledger could not take, row `i` with the uid `uids(i)`.
+    func write(_ rows: LedgerRows, uids: @escaping @Sendable (Int) -> String) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            self.pool.asyncWrite({ db in
+                try Self.insert(rows, uids: uids, in: db)
+            }, completion: { _, result in
+                continuation.resume(with: result)
+            })
+        }
+    }
+
+    /// Spilled rows waiting to be shipped.
+    struct Spilled: Sendable {
+        var rows: LedgerRows
+        var uids: [String]
+        /// The last row's id: shipped rows are deleted up to it.
+        var lastID: Int64
+    }
+
+    /// The oldest `limit` spilled rows (all text kept), or nil when none wait.
+    func oldestSpilled(limit: Int) async throws -> Spilled? {
+        try await self.pool.read { db in
+            var entries: [LedgerEntry] = []
+            var uids: [String] = []
+            var lastID: Int64 = 0
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM ledger_entry ORDER BY id LIMIT ?", arguments: [limit])
+            while let row = try rows.next() {
+                entries.append(Self.entry(from: row))
+                // Rows from before the spill file had uids cannot be told apart; they get one now.
+                let id: Int64 = row["id"]
+                uids.append(row["entry_uid"] ?? "spill-\(id)-\(row["time_ms"] as Int64)")
+                lastID = id
+            }
+            guard !entries.isEmpty else { return nil }
+            return Spilled(rows: LedgerRows(entries, storeText: true), uids: uids, lastID: lastID)
+        }
+    }
+
+    /// Deletes spilled rows up to `id`, once PostgreSQL holds them.
+    func deleteSpilled(throughID id: Int64) async throws {
+        try await self.pool.write { db in try db.execute(sql: "DELETE FROM ledger_entry WHERE id <= ?", arguments: [id]) }
+    }
+
     /// Writes `entries` in one transaction; prompt and response text only with `storeText`.
     func write(_ entries: [LedgerEntry], storeText: Bool) async throws {
         try await self.write(LedgerRows(entries, storeText: storeText))
@@ -217,13 +279,13 @@ public final class LedgerDatabase: Sendable {
     /// Entries recorded in `[fromMs, toMs)` (either end open when nil), oldest first.
     public func entries(fromMs: Int64? = nil, toMs: Int64? = nil, limit: Int? = nil) throws -> [LedgerEntry] {
         var entries: [LedgerEntry] = []
-        try self.forEachEntry(fromMs: fromMs, toMs: toMs, limit: limit) { entries.append($0) }
+        try self.readEntries(fromMs: fromMs, toMs: toMs, limit: limit) { entries.append($0) }
         return entries
     }
 
     /// Calls `body` with each entry of `[fromMs, toMs)`, oldest first, reading them one at a
     /// time (a week of traffic need not fit in memory).
-    public func forEachEntry(fromMs: Int64? = nil, toMs: Int64? = nil, limit: Int? = nil, _ body: (LedgerEntry) throws -> Void) throws {
+    public func readEntries(fromMs: Int64? = nil, toMs: Int64? = nil, limit: Int? = nil, _ body: (LedgerEntry) throws -> Void) throws {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let fromMs {
@@ -246,27 +308,21 @@ public final class LedgerDatabase: Sendable {
 
     /// Spend since `fromMs` summed per (key, team, user): what a restarted gateway's
     /// in-process budgets start the day with.
-    public func spend(sinceMs fromMs: Int64) throws -> [(keyID: String?, team: String?, user: String?, cost: USD)] {
+    public func spend(sinceMs fromMs: Int64) throws -> [LedgerSpend] {
         try self.pool.read { db in try Self.spend(db, sinceMs: fromMs) }
     }
 
-    /// `spend(sinceMs:)` on GRDB's reader queue, not the caller's thread (Redis lost its
-    /// budgets while requests are being served).
-    public func spendAsync(sinceMs fromMs: Int64) async throws -> [(keyID: String?, team: String?, user: String?, cost: USD)] {
-        try await self.pool.read { db in try Self.spend(db, sinceMs: fromMs) }
-    }
-
-    private static func spend(_ db: Database, sinceMs fromMs: Int64) throws -> [(keyID: String?, team: String?, user: String?, cost: USD)] {
+    static func spend(_ db: Database, sinceMs fromMs: Int64) throws -> [LedgerSpend] {
         try Row.fetchAll(
             db,
-            sql: "SELECT key_id, team, user, sum(cost_nanos) AS cost FROM ledger_entry WHERE time_ms >= ? GROUP BY key_id, team, user",
+            sql: "SELECT key_id, team, \"user\", sum(cost_nanos) AS cost FROM ledger_entry WHERE time_ms >= ? GROUP BY key_id, team, \"user\"",
             arguments: [fromMs]
         ).map { row in (row["key_id"], row["team"], row["user"], USD(nanos: row["cost"] ?? 0)) }
     }
 
     /// Spend per (key, team) since `fromMs`, split at `splitMs`: what came after it (the last
     /// hour, for spend spikes) and before it (the trailing day), read on GRDB's reader queue.
-    public func recentSpend(sinceMs fromMs: Int64, splitMs: Int64) async throws -> [(keyID: String?, team: String?, recent: USD, before: USD)] {
+    public func recentSpend(sinceMs fromMs: Int64, splitMs: Int64) async throws -> [LedgerRecentSpend] {
         try await self.pool.read { db in
             try Row.fetchAll(
                 db,
@@ -288,6 +344,28 @@ public final class LedgerDatabase: Sendable {
     /// Checks the database answers (readiness).
     public func ping() async throws {
         _ = try await self.pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    /// A statement's rows as values in column order (reports).
+    static func fetch(_ statement: LedgerStatement, in db: Database) throws -> [[LedgerValue]] {
+        let arguments = StatementArguments(statement.arguments.map { value -> (any DatabaseValueConvertible)? in
+            switch value {
+            case .null: nil
+            case .int(let number): number
+            case .text(let text): text
+            }
+        })
+        return try Row.fetchAll(db, sql: statement.sql, arguments: arguments).map { row in
+            row.databaseValues.map { value in
+                switch value.storage {
+                case .null: .null
+                case .int64(let number): .int(number)
+                case .double(let number): .int(Int64(number))
+                case .string(let text): .text(text)
+                case .blob(let data): .text(String(decoding: data, as: UTF8.self))
+                }
+            }
+        }
     }
 
     static func entry(from row: Row) -> LedgerEntry {
@@ -338,6 +416,12 @@ private struct ParameterBinder {
 
     mutating func bind(_ value: Int64?) {
         if let value { sqlite3_bind_int64(self.statement, self.index, value) } else { sqlite3_bind_null(self.statement, self.index) }
+        self.index += 1
+    }
+
+    /// Binds a copy of `text` (SQLite copies it: `SQLITE_TRANSIENT`).
+    mutating func bindCopy(_ text: String) {
+        _ = sqlite3_bind_text(self.statement, self.index, text, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
         self.index += 1
     }
 

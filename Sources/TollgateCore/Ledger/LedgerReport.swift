@@ -42,23 +42,6 @@ public struct LedgerReport: Sendable, Equatable {
             case .tag(let name): "tag:" + name
             }
         }
-
-        /// The SQL expression. `model` is the model that answered, or the one asked for when
-        /// none did (requests rejected before reaching a provider). The ledger indexes
-        /// `(expression, time_ms)` for user, team and key. A tag name is checked at
-        /// `init(rawValue:)` (letters, digits, `_`, `-`, `.`), so it can be part of the SQL.
-        var column: String {
-            switch self {
-            case .user: "user"
-            case .team: "team"
-            case .key: "key_id"
-            case .model: "coalesce(served_model, requested_model)"
-            case .route: "route"
-            case .provider: "nullif(provider, '')"
-            case .requestedModel: "requested_model"
-            case .tag(let name): "json_extract(tags, '$.\"\(name)\"')"
-            }
-        }
     }
 
     /// The calendar periods a report can count in: days, weeks starting on Monday, months.
@@ -288,112 +271,169 @@ public struct LedgerReportRequestError: Error, Sendable, Equatable, CustomString
 extension LedgerDatabase {
     /// Runs `query` on a reader connection (blocking the calling thread; see the async overload).
     public func report(_ query: LedgerReport.Query) throws -> LedgerReport {
-        try self.pool.read { db in try LedgerReportQuery(query).run(db) }
+        try self.pool.read { db in try LedgerReportQuery(query, dialect: .sqlite).run { try Self.fetch($0, in: db) } }
     }
 
-    /// Runs `query` on GRDB's reader queue.
+    /// Runs `query` on GRDB's reader queue, in one read transaction.
     public func report(_ query: LedgerReport.Query) async throws -> LedgerReport {
-        try await self.pool.read { db in try LedgerReportQuery(query).run(db) }
+        try await self.pool.read { db in try LedgerReportQuery(query, dialect: .sqlite).run { try Self.fetch($0, in: db) } }
     }
 }
 
-/// Builds and runs the SQL of one report.
+/// Builds the SQL of one report and assembles the report from what it returns. The backend
+/// runs the statements (`run`), all in one read transaction, so the rows and the total agree.
 ///
 /// Days: rows store only UTC milliseconds. A day's bounds are computed in Swift for the
 /// report's zone (Foundation knows each zone's DST rules), and rows are assigned to days by
 /// joining a `VALUES` list of `(day, start_ms, end_ms)`, one range scan of the time index per
 /// day. So a 23- or 25-hour day is counted right, and the same ledger can be reported in any
-/// zone, even after `time_zone` changes.
+/// zone, even after `time_zone` changes. SQLite and PostgreSQL get the same SQL but for the
+/// few spellings `LedgerSQLDialect` holds, and the same sums come back as 64-bit integers.
 struct LedgerReportQuery {
     let query: LedgerReport.Query
+    let dialect: LedgerSQLDialect
 
-    init(_ query: LedgerReport.Query) { self.query = query }
+    init(_ query: LedgerReport.Query, dialect: LedgerSQLDialect) {
+        self.query = query
+        self.dialect = dialect
+    }
 
-    func run(_ db: Database) throws -> LedgerReport {
+    /// The statements of one report.
+    struct Plan {
+        var rows: LedgerStatement
+        var total: LedgerStatement
+        var latency: LedgerStatement?
+        var columns: Int
+    }
+
+    /// Runs the report with `fetch`, which returns a statement's rows as values in column order.
+    func run(_ fetch: (LedgerStatement) throws -> [[LedgerValue]]) throws -> LedgerReport {
+        let bounds = try self.boundsStatement.map { try Self.bounds(fetch($0)) }
+        guard let plan = self.plan(bounds: bounds) else { return self.empty }
+        return try self.assemble(plan, rows: fetch(plan.rows), total: fetch(plan.total), latency: plan.latency.map(fetch))
+    }
+
+    /// `run` for backends that answer asynchronously.
+    func run(_ fetch: (LedgerStatement) async throws -> [[LedgerValue]]) async throws -> LedgerReport {
+        var bounds: (lo: Int64, hi: Int64)??
+        if let statement = self.boundsStatement { bounds = try Self.bounds(await fetch(statement)) }
+        guard let plan = self.plan(bounds: bounds) else { return self.empty }
+        let rows = try await fetch(plan.rows)
+        let total = try await fetch(plan.total)
+        var latency: [[LedgerValue]]?
+        if let statement = plan.latency { latency = try await fetch(statement) }
+        return try self.assemble(plan, rows: rows, total: total, latency: latency)
+    }
+
+    private var empty: LedgerReport { LedgerReport(query: self.query, rows: [], total: .init(group: nil)) }
+
+    /// The first and last row's times, needed when a period grouping has an open end.
+    var boundsStatement: LedgerStatement? {
+        guard self.query.groupings.contains(where: \.isPeriod), self.query.from == nil || self.query.to == nil else { return nil }
+        return LedgerStatement(sql: "SELECT min(time_ms), max(time_ms) FROM ledger_entry", arguments: [])
+    }
+
+    private static func bounds(_ rows: [[LedgerValue]]) -> (lo: Int64, hi: Int64)? {
+        guard let row = rows.first, row.count == 2, let lo = row[0].int, let hi = row[1].int else { return nil }
+        return (lo, hi)
+    }
+
+    /// The statements, given the ledger's first and last times when `boundsStatement` asked
+    /// for them (`.some(nil)`: the ledger is empty). Nil when there is nothing to report.
+    func plan(bounds: (lo: Int64, hi: Int64)??) -> Plan? {
         let zone = self.query.timeZone
         var lowerMs = self.query.from?.startMs(in: zone)
         var upperMs = self.query.to?.next.startMs(in: zone)
         var with = ""
         var source = "ledger_entry e"
         if let period = self.query.groupings.lazy.compactMap(\.period).first {
-            guard let days = try self.days(db) else {
-                return LedgerReport(query: self.query, rows: [], total: .init(group: nil))
-            }
+            guard let days = self.days(bounds: bounds ?? nil) else { return nil }
             // The days bound the rows. A constant range on time_ms as well would let SQLite
             // scan that whole range once per day instead of each day's own range.
             lowerMs = nil
             upperMs = nil
             let values = days.map { "('\(period.name(of: $0.day))', \($0.startMs), \($0.endMs))" }.joined(separator: ", ")
-            // CROSS JOIN keeps the days as the outer loop: each day is one index range.
             with = "WITH d(period, start_ms, end_ms) AS (VALUES \(values)) "
-            source = "d CROSS JOIN ledger_entry e ON e.time_ms >= d.start_ms AND e.time_ms < d.end_ms"
+            source = "d \(self.dialect.dayJoin) ledger_entry e ON e.time_ms >= d.start_ms AND e.time_ms < d.end_ms"
         }
         let groupExpressions = self.query.groupings.map { grouping in
             switch grouping {
             case .period: "d.period"
-            // Unary + keeps SQLite from walking the (dimension, time) index to get the groups
-            // in order: that is one random table read per row, far slower than a scan and a
-            // small sort. Filters still use those indexes.
-            case .dimension(let dimension): "+" + Self.qualified(dimension)
+            case .dimension(let dimension): self.dialect.groupPrefix + self.dialect.column(dimension)
             }
         }
         let groupColumns = groupExpressions.enumerated().map { "\($1) AS g\($0)" }.joined(separator: ", ")
         let groupNames = groupExpressions.indices.map { "g\($0)" }.joined(separator: ", ")
         var conditions: [String] = []
-        var arguments: StatementArguments = []
+        var arguments: [LedgerValue] = []
         if let lowerMs {
             conditions.append("e.time_ms >= ?")
-            arguments += [lowerMs]
+            arguments.append(.int(lowerMs))
         }
         if let upperMs {
             conditions.append("e.time_ms < ?")
-            arguments += [upperMs]
+            arguments.append(.int(upperMs))
         }
         for (dimension, value) in self.query.filters.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            conditions.append("\(Self.qualified(dimension)) = ?")
-            arguments += [value]
+            conditions.append("\(self.dialect.column(dimension)) = ?")
+            arguments.append(.text(value))
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-
-        var rows = try Row.fetchAll(
-            db, sql: "\(with)SELECT \(groupColumns), \(Self.sums) FROM \(source) \(whereClause) GROUP BY \(groupNames)",
-            arguments: arguments
-        ).map { row in Self.reportRow(row, groups: groupExpressions.indices.map { row["g\($0)"] }) }
-        let totalRow = try Row.fetchOne(db, sql: "\(with)SELECT \(Self.sums) FROM \(source) \(whereClause)", arguments: arguments)
-        var total = totalRow.map { Self.reportRow($0, groups: [nil]) } ?? .init(group: nil)
-
-        if self.query.includeP95 && total.requests > 0 {
-            let latency = try self.latencyPercentiles(
-                db, with: with, groupColumns: groupColumns, groupNames: groupNames, columns: groupExpressions.count, source: source,
-                whereClause: whereClause, arguments: arguments
-            )
-            for index in rows.indices {
-                let percentiles = latency.byGroup[rows[index].groups]
-                (rows[index].p50LatencyMs, rows[index].p95LatencyMs) = (percentiles?.p50, percentiles?.p95)
-            }
-            (total.p50LatencyMs, total.p95LatencyMs) = (latency.total?.p50, latency.total?.p95)
+        func statement(_ sql: String) -> LedgerStatement {
+            LedgerStatement(sql: self.dialect.numberingParameters(sql), arguments: arguments)
         }
-        rows.sort(by: Self.order(self.query.groupings, rows: rows))
-        return LedgerReport(query: self.query, rows: rows, total: total)
+        return Plan(
+            rows: statement("\(with)SELECT \(groupColumns), \(Self.sums) FROM \(source) \(whereClause) GROUP BY \(groupNames)"),
+            total: statement("\(with)SELECT \(Self.sums) FROM \(source) \(whereClause)"),
+            latency: self.query.includeP95
+                ? statement("""
+                    \(with)SELECT \(groupColumns), \(Self.latencyBucket) AS bucket, count(*) AS n
+                    FROM \(source) \(whereClause) GROUP BY \(groupNames), bucket
+                    """)
+                : nil,
+            columns: groupExpressions.count
+        )
     }
 
-    /// Every sum a report row has. Savings: see `LedgerReport.Row`.
-    private static let sums = """
-        count(*) AS requests,
-        coalesce(sum(e.http_status >= 400), 0) AS errors,
-        coalesce(sum(e.cache_status IN ('exact', 'semantic')), 0) AS cache_hits,
-        coalesce(sum(e.input_tokens), 0) AS input_tokens,
-        coalesce(sum(e.cached_input_tokens), 0) AS cached_input_tokens,
-        coalesce(sum(e.output_tokens), 0) AS output_tokens,
-        coalesce(sum(e.cost_nanos), 0) AS cost_nanos,
-        coalesce(sum(e.latency_ms), 0) AS latency_sum_ms,
-        coalesce(sum(e.fallback != 'none'), 0) AS fallbacks,
-        coalesce(sum(e.cache_avoided_nanos), 0) AS cache_saved,
-        coalesce(sum(CASE WHEN e.requested_cost_nanos IS NOT NULL AND e.cache_status = 'miss' AND e.fallback = 'none'
-            AND e.http_status < 400 THEN e.requested_cost_nanos - e.cost_nanos END), 0) AS routing_saved,
-        coalesce(sum(CASE WHEN e.http_status < 400 THEN e.failed_attempts_nanos END), 0) AS fallback_cost,
-        coalesce(sum(CASE WHEN e.http_status >= 400 THEN e.cost_nanos END), 0) AS error_cost
+    /// The report from the plan's results.
+    func assemble(_ plan: Plan, rows: [[LedgerValue]], total: [[LedgerValue]], latency: [[LedgerValue]]?) throws -> LedgerReport {
+        var reportRows = try rows.map { values in
+            try Self.reportRow(values.dropFirst(plan.columns), groups: values.prefix(plan.columns).map(\.text))
+        }
+        var totalRow = try total.first.map { try Self.reportRow($0[...], groups: [nil]) } ?? .init(group: nil)
+        if let latency, totalRow.requests > 0 {
+            let percentiles = try Self.latencyPercentiles(latency, columns: plan.columns)
+            for index in reportRows.indices {
+                let found = percentiles.byGroup[reportRows[index].groups]
+                (reportRows[index].p50LatencyMs, reportRows[index].p95LatencyMs) = (found?.p50, found?.p95)
+            }
+            (totalRow.p50LatencyMs, totalRow.p95LatencyMs) = (percentiles.total?.p50, percentiles.total?.p95)
+        }
+        reportRows.sort(by: Self.order(self.query.groupings, rows: reportRows))
+        return LedgerReport(query: self.query, rows: reportRows, total: totalRow)
+    }
+
+    /// Every sum a report row has, in the order `reportRow` reads them. Savings: see
+    /// `LedgerReport.Row`. Conditions are counted with CASE and sums cast to BIGINT, so both
+    /// backends return 64-bit integers (PostgreSQL sums BIGINTs as NUMERIC).
+    private static let sums = [
+        "count(*)",
+        "sum(CASE WHEN e.http_status >= 400 THEN 1 ELSE 0 END)",
+        "sum(CASE WHEN e.cache_status IN ('exact', 'semantic') THEN 1 ELSE 0 END)",
+        "sum(e.input_tokens)",
+        "sum(e.cached_input_tokens)",
+        "sum(e.output_tokens)",
+        "sum(e.cost_nanos)",
+        "sum(e.latency_ms)",
+        "sum(CASE WHEN e.fallback != 'none' THEN 1 ELSE 0 END)",
+        "sum(e.cache_avoided_nanos)",
         """
+        sum(CASE WHEN e.requested_cost_nanos IS NOT NULL AND e.cache_status = 'miss' AND e.fallback = 'none'
+            AND e.http_status < 400 THEN e.requested_cost_nanos - e.cost_nanos END)
+        """,
+        "sum(CASE WHEN e.http_status < 400 THEN e.failed_attempts_nanos END)",
+        "sum(CASE WHEN e.http_status >= 400 THEN e.cost_nanos END)",
+    ].map { "CAST(coalesce(\($0), 0) AS BIGINT)" }.joined(separator: ", ")
 
     /// Periods in time order; other columns by cost (then requests) descending, then name,
     /// a missing name last. With several columns, rows of one first value stay together,
@@ -438,17 +478,15 @@ struct LedgerReportQuery {
     }
 
     /// The days of the report with their bounds: from/to, or the days of the first and last
-    /// rows. Nil when there is nothing to report.
-    private func days(_ db: Database) throws -> [DayRange]? {
+    /// rows (`bounds`). Nil when there is nothing to report.
+    private func days(bounds: (lo: Int64, hi: Int64)?) -> [DayRange]? {
         let zone = self.query.timeZone
         var first = self.query.from
         var last = self.query.to
         if first == nil || last == nil {
-            guard let bounds = try Row.fetchOne(db, sql: "SELECT min(time_ms) AS lo, max(time_ms) AS hi FROM ledger_entry"),
-                let lo = bounds["lo"] as Int64?, let hi = bounds["hi"] as Int64?
-            else { return nil }
-            first = first ?? LedgerDay(containing: Date(timeIntervalSince1970: Double(lo) / 1000), in: zone)
-            last = last ?? LedgerDay(containing: Date(timeIntervalSince1970: Double(hi) / 1000), in: zone)
+            guard let bounds else { return nil }
+            first = first ?? LedgerDay(containing: Date(timeIntervalSince1970: Double(bounds.lo) / 1000), in: zone)
+            last = last ?? LedgerDay(containing: Date(timeIntervalSince1970: Double(bounds.hi) / 1000), in: zone)
         }
         guard let first, let last, first <= last else { return nil }
         var days: [DayRange] = []
@@ -477,23 +515,19 @@ struct LedgerReportQuery {
         """
 
     /// Nearest-rank p50 and p95 (the buckets holding ranks ceil(0.5 n) and ceil(0.95 n) in
-    /// ascending order), per group and over all, from one histogram query.
-    private func latencyPercentiles(
-        _ db: Database, with: String, groupColumns: String, groupNames: String, columns: Int, source: String, whereClause: String,
-        arguments: StatementArguments
+    /// ascending order), per group and over all, from the histogram rows (groups, bucket, count).
+    private static func latencyPercentiles(
+        _ rows: [[LedgerValue]], columns: Int
     ) throws -> (byGroup: [[String?]: (p50: Int, p95: Int)], total: (p50: Int, p95: Int)?) {
         var histograms: [[String?]: [(bucket: Int, count: Int)]] = [:]
         var overall: [Int: Int] = [:]
-        let rows = try Row.fetchCursor(db, sql: """
-            \(with)SELECT \(groupColumns), \(Self.latencyBucket) AS bucket, count(*) AS n
-            FROM \(source) \(whereClause) GROUP BY \(groupNames), bucket
-            """, arguments: arguments)
-        while let row = try rows.next() {
-            let bucket: Int = row["bucket"]
-            let count: Int = row["n"]
-            let groups: [String?] = (0..<columns).map { row["g\($0)"] }
-            histograms[groups, default: []].append((bucket, count))
-            overall[bucket, default: 0] += count
+        for row in rows {
+            guard row.count == columns + 2, let bucket = row[columns].int, let count = row[columns + 1].int else {
+                throw LedgerValue.Unexpected(what: "a latency histogram row")
+            }
+            let groups = row.prefix(columns).map(\.text)
+            histograms[groups, default: []].append((Int(bucket), Int(count)))
+            overall[Int(bucket), default: 0] += Int(count)
         }
         func percentiles(_ histogram: [(bucket: Int, count: Int)]) -> (p50: Int, p95: Int)? {
             guard let p95 = Self.nearestRank(95, histogram), let p50 = Self.nearestRank(50, histogram) else { return nil }
@@ -516,32 +550,24 @@ struct LedgerReportQuery {
         return nil
     }
 
-    /// The dimension's expression over the alias `e`.
-    private static func qualified(_ dimension: LedgerReport.Dimension) -> String {
-        switch dimension {
-        case .model: "coalesce(e.served_model, e.requested_model)"
-        case .provider: "nullif(e.provider, '')"
-        case .tag(let name): "json_extract(e.tags, '$.\"\(name)\"')"
-        default: "e." + dimension.column
-        }
-    }
-
-    private static func reportRow(_ row: Row, groups: [String?]) -> LedgerReport.Row {
+    private static func reportRow(_ values: ArraySlice<LedgerValue>, groups: [String?]) throws -> LedgerReport.Row {
+        let numbers = values.map { $0.int ?? 0 }
+        guard numbers.count == 13 else { throw LedgerValue.Unexpected(what: "a report row of 13 sums") }
         var report = LedgerReport.Row(
             group: nil,
-            requests: row["requests"],
-            errors: row["errors"],
-            cacheHits: row["cache_hits"],
-            inputTokens: row["input_tokens"],
-            cachedInputTokens: row["cached_input_tokens"],
-            outputTokens: row["output_tokens"],
-            costNanodollars: row["cost_nanos"],
-            latencySumMs: row["latency_sum_ms"],
-            fallbacks: row["fallbacks"],
-            cacheSavedNanodollars: row["cache_saved"],
-            routingSavedNanodollars: row["routing_saved"],
-            fallbackCostNanodollars: row["fallback_cost"],
-            errorCostNanodollars: row["error_cost"]
+            requests: Int(numbers[0]),
+            errors: Int(numbers[1]),
+            cacheHits: Int(numbers[2]),
+            inputTokens: Int(numbers[3]),
+            cachedInputTokens: Int(numbers[4]),
+            outputTokens: Int(numbers[5]),
+            costNanodollars: numbers[6],
+            latencySumMs: Int(numbers[7]),
+            fallbacks: Int(numbers[8]),
+            cacheSavedNanodollars: numbers[9],
+            routingSavedNanodollars: numbers[10],
+            fallbackCostNanodollars: numbers[11],
+            errorCostNanodollars: numbers[12]
         )
         report.groups = groups
         return report

@@ -14,7 +14,9 @@ import Synchronization
 ///   writer makes room, and `tryRecord` returns false. Nothing is ever dropped.
 /// - Failures: a failed batch is retried with backoff (50 ms doubling to 5 s) and logged at
 ///   error level each time; later rows wait behind it (order is kept), and once the queue
-///   fills, `record` callers wait too.
+///   fills, `record` callers wait too. With PostgreSQL (`PostgresLedger`) the queue is the
+///   memory bound instead: once it is full, or the writer is stopping, batches PostgreSQL
+///   cannot take spill to a local SQLite file and are shipped when it answers again.
 /// - Shutdown: on graceful shutdown `run()` writes everything queued, including rows recorded
 ///   while it drains, then returns. Put the writer before the HTTP server in the
 ///   `ServiceGroup`, so that it shuts down after the server has finished its requests.
@@ -49,21 +51,37 @@ public final class LedgerWriter: Service, Sendable {
         }
     }
 
-    public let database: LedgerDatabase
     public let configuration: Configuration
+    private let sink: any LedgerSink
     private let logger: Logger
     private let queue: Mutex<LedgerQueue>
+    private let batchNumbers = Atomic<UInt64>(0)
+    private let rowsSpilledCounter = Atomic<Int>(0)
     private let rowsWrittenCounter = Atomic<Int>(0)
     private let batchesWrittenCounter = Atomic<Int>(0)
     private let writeFailuresCounter = Atomic<Int>(0)
     private let rowsLostCounter = Atomic<Int>(0)
 
-    public init(
+    /// A writer to the SQLite ledger.
+    public convenience init(
         database: LedgerDatabase,
         configuration: Configuration = .init(),
         logger: Logger = Logger(label: "tollgate.ledger")
     ) {
-        self.database = database
+        self.init(sink: database, configuration: configuration, logger: logger)
+    }
+
+    /// A writer to PostgreSQL, spilling to the ledger's local SQLite file when it must.
+    public convenience init(
+        postgres: PostgresLedger,
+        configuration: Configuration = .init(),
+        logger: Logger = Logger(label: "tollgate.ledger")
+    ) {
+        self.init(sink: postgres, configuration: configuration, logger: logger)
+    }
+
+    init(sink: any LedgerSink, configuration: Configuration, logger: Logger) {
+        self.sink = sink
         self.configuration = configuration
         self.logger = logger
         self.queue = Mutex(LedgerQueue(capacity: configuration.queueCapacity, storeText: configuration.storeText))
@@ -77,6 +95,8 @@ public final class LedgerWriter: Service, Sendable {
     public var batchesWritten: Int { self.batchesWrittenCounter.load(ordering: .relaxed) }
     /// Failed write attempts (each is retried).
     public var writeFailures: Int { self.writeFailuresCounter.load(ordering: .relaxed) }
+    /// Rows kept in the local spill file because PostgreSQL could not take them.
+    public var rowsSpilled: Int { self.rowsSpilledCounter.load(ordering: .relaxed) }
     /// Rows given up on: only when a forced shutdown meets a failing database.
     public var rowsLost: Int { self.rowsLostCounter.load(ordering: .relaxed) }
     /// Rows recorded and not yet handed to the database (including callers waiting for room).
@@ -140,7 +160,7 @@ public final class LedgerWriter: Service, Sendable {
     public func run() async throws {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.checkpointLoop() }
+                group.addTask { await self.sink.maintain(rowsWritten: { self.rowsWritten }) }
                 await self.writeLoop()
                 group.cancelAll()
             }
@@ -181,38 +201,6 @@ public final class LedgerWriter: Service, Sendable {
         }
     }
 
-    /// Checkpoints the WAL about every second while rows are being written, until cancelled.
-    private func checkpointLoop() async {
-        let checkpointer: LedgerCheckpointer
-        do {
-            checkpointer = try LedgerCheckpointer(path: self.database.path)
-        } catch {
-            self.logger.error(
-                "ledger checkpoints fall back to SQLite's automatic ones",
-                metadata: ["error": "\(error)", "path": "\(self.database.path)"]
-            )
-            return
-        }
-        var checkpointedAt = self.rowsWritten
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(1))
-            let written = self.rowsWritten
-            guard written != checkpointedAt, !Task.isCancelled else { continue }
-            do {
-                try await checkpointer.checkpoint()
-                checkpointedAt = written
-            } catch {
-                if Task.isCancelled { return }  // interrupted by the shutdown: nothing lost
-                // Busy: another connection is checkpointing or closing; the next round will do.
-                let busy = (error as? DatabaseError).map { $0.resultCode == .SQLITE_BUSY || $0.resultCode == .SQLITE_LOCKED } ?? false
-                self.logger.log(
-                    level: busy ? .debug : .warning, "ledger checkpoint failed",
-                    metadata: ["error": "\(error)", "path": "\(self.database.path)"]
-                )
-            }
-        }
-    }
-
     /// Waits until `threshold` rows are queued, the deadline passes, shutdown starts or the
     /// task is cancelled.
     private func park(threshold: Int, deadline: ContinuousClock.Instant?) async {
@@ -246,55 +234,91 @@ public final class LedgerWriter: Service, Sendable {
     }
 
     private func writeWithRetry(_ batch: LedgerRows) async {
+        let number = self.batchNumbers.add(1, ordering: .relaxed).newValue
         var attempt = 0
         while true {
-            do {
-                try await self.database.write(batch)
-                self.rowsWrittenCounter.add(batch.count, ordering: .relaxed)
-                self.batchesWrittenCounter.add(1, ordering: .relaxed)
-                if attempt > 0 {
-                    self.logger.notice("ledger write succeeded after retrying", metadata: ["attempts": "\(attempt + 1)"])
-                }
-                return
-            } catch {
-                attempt += 1
-                self.writeFailuresCounter.add(1, ordering: .relaxed)
-                if Task.isCancelled {
-                    self.rowsLostCounter.add(batch.count, ordering: .relaxed)
-                    self.logger.critical(
-                        "ledger write failed during a forced shutdown; rows lost",
-                        metadata: ["error": "\(error)", "rows": "\(batch.count)", "path": "\(self.database.path)"]
-                    )
+            if self.sink.isAvailable {
+                do {
+                    try await self.sink.write(batch, batch: number)
+                    self.rowsWrittenCounter.add(batch.count, ordering: .relaxed)
+                    self.batchesWrittenCounter.add(1, ordering: .relaxed)
+                    if attempt > 0 {
+                        self.logger.notice("ledger write succeeded after retrying", metadata: ["attempts": "\(attempt + 1)"])
+                    }
                     return
+                } catch {
+                    attempt += 1
+                    self.writeFailuresCounter.add(1, ordering: .relaxed)
+                    self.logger.error(
+                        "ledger write failed; retrying",
+                        metadata: [
+                            "error": "\(error)", "rows": "\(batch.count)", "attempt": "\(attempt)",
+                            "queue_depth": "\(self.queueDepth)", "ledger": "\(self.sink.location)",
+                        ]
+                    )
                 }
-                let delay = Self.backoff(attempt: attempt)
-                self.logger.error(
-                    "ledger write failed; retrying",
-                    metadata: [
-                        "error": "\(error)", "rows": "\(batch.count)", "attempt": "\(attempt)",
-                        "retry_in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
-                        "queue_depth": "\(self.queueDepth)", "path": "\(self.database.path)",
-                    ]
+            }
+            if self.sink.canSpill, self.mustSpill, await self.spill(batch, number: number) { return }
+            if Task.isCancelled {
+                self.rowsLostCounter.add(batch.count, ordering: .relaxed)
+                self.logger.critical(
+                    "ledger write failed during a forced shutdown; rows lost",
+                    metadata: ["rows": "\(batch.count)", "ledger": "\(self.sink.location)"]
                 )
+                return
+            }
+            let delay = Self.backoff(attempt: max(attempt, 1))
+            if self.sink.canSpill {
+                // Wake early when the queue fills or shutdown starts: then the batch spills.
+                await self.park(threshold: self.configuration.queueCapacity, deadline: .now + min(delay, .seconds(1)))
+            } else {
                 try? await Task.sleep(for: delay)
             }
         }
     }
 
-    /// One attempt, for rows that come after the writer stopped.
-    private func writeOnce(_ entries: LedgerRows, context: String) async {
+    /// The queue is full (or callers wait for room), or the writer is stopping: rows that
+    /// cannot be written now go to the spill file rather than wait in memory.
+    private var mustSpill: Bool {
+        Task.isCancelled || self.queue.withLock { $0.depth >= self.configuration.queueCapacity || $0.isShuttingDown }
+    }
+
+    private func spill(_ batch: LedgerRows, number: UInt64) async -> Bool {
         do {
-            try await self.database.write(entries)
-            self.rowsWrittenCounter.add(entries.count, ordering: .relaxed)
-            self.batchesWrittenCounter.add(1, ordering: .relaxed)
+            try await self.sink.spill(batch, batch: number)
+            self.rowsSpilledCounter.add(batch.count, ordering: .relaxed)
+            self.logger.warning(
+                "ledger rows spilled to the local file until PostgreSQL takes them",
+                metadata: ["rows": "\(batch.count)", "queue_depth": "\(self.queueDepth)"]
+            )
+            return true
         } catch {
             self.writeFailuresCounter.add(1, ordering: .relaxed)
-            self.rowsLostCounter.add(entries.count, ordering: .relaxed)
-            self.logger.critical(
-                "ledger write failed; rows lost",
-                metadata: ["error": "\(error)", "rows": "\(entries.count)", "context": "\(context)", "path": "\(self.database.path)"]
-            )
+            self.logger.critical("ledger spill failed", metadata: ["error": "\(error)", "rows": "\(batch.count)"])
+            return false
         }
+    }
+
+    /// One attempt, for rows that come after the writer stopped; spilled when it fails.
+    private func writeOnce(_ entries: LedgerRows, context: String) async {
+        let number = self.batchNumbers.add(1, ordering: .relaxed).newValue
+        if self.sink.isAvailable {
+            do {
+                try await self.sink.write(entries, batch: number)
+                self.rowsWrittenCounter.add(entries.count, ordering: .relaxed)
+                self.batchesWrittenCounter.add(1, ordering: .relaxed)
+                return
+            } catch {
+                self.writeFailuresCounter.add(1, ordering: .relaxed)
+                self.logger.error("ledger write failed", metadata: ["error": "\(error)", "rows": "\(entries.count)", "context": "\(context)"])
+            }
+        }
+        if self.sink.canSpill, await self.spill(entries, number: number) { return }
+        self.rowsLostCounter.add(entries.count, ordering: .relaxed)
+        self.logger.critical(
+            "ledger write failed; rows lost",
+            metadata: ["rows": "\(entries.count)", "context": "\(context)", "ledger": "\(self.sink.location)"]
+        )
     }
 
     private func writeAfterFinish(_ entry: LedgerEntry) async {

@@ -7,7 +7,7 @@ import TollgateCore
 /// `tollgate report` for the same arguments, byte for byte (`format=json` by default).
 struct AdminReportsController {
     let authorization: AdminAuthorization
-    let ledger: LedgerDatabase?
+    let ledger: (any LedgerStore)?
     let timeZone: TimeZone
 
     func addRoutes(to router: Router<GatewayRequestContext>) {

@@ -8,7 +8,7 @@ import TollgateCore
 struct AdminSpendController {
     let authorization: AdminAuthorization
     let overview: SpendOverview
-    let ledger: LedgerDatabase?
+    let ledger: (any LedgerStore)?
     let keys: KeyStore
     let declaredKeys: [GatewayKey]
 

@@ -50,6 +50,8 @@ public func buildApplication(
     app.addServices(upstream)
     // Stops after the ledger writer and the server: the last requests' spans still leave.
     if let tracing = gateway.tracingService { app.addServices(tracing) }
+    // The PostgreSQL client stops after the ledger writer has drained into it.
+    if let postgres = gateway.postgresLedger { app.addServices(postgres) }
     // The ledger writer stops after the server, so it drains every request's row.
     if let ledger = gateway.ledger { app.addServices(ledger) }
     // Its last snapshot holds every answer stored before the server stopped.
@@ -62,7 +64,7 @@ public func buildApplication(
         app.addServices(CircuitSync(breakers: gateway.breakers, redis: redis, interval: .seconds(1), logger: logger))
         if let reseeder = gateway.budgetReseeder { app.addServices(reseeder) }
     }
-    if let webhookURL = gateway.alerts.webhookURL, let ledger = gateway.ledgerDatabase {
+    if let webhookURL = gateway.alerts.webhookURL, let ledger = gateway.ledgerStore {
         app.addServices(BudgetAlerter(
             config: gateway.alerts, webhookURL: webhookURL, softLimitPercent: gateway.costs.limits.softLimitPercent,
             overview: SpendOverview(limits: gateway.costs.limits), ledger: ledger, keys: gateway.keyStore, declaredKeys: gateway.keys.declaredKeys,
@@ -79,7 +81,7 @@ func buildRouter(gateway: Gateway) -> Router<GatewayRequestContext> {
     // Middleware first: it wraps only the routes registered after it.
     router.add(middleware: RequestIDMiddleware())
     let budgetGauges = BudgetGauges(
-        overview: SpendOverview(limits: gateway.costs.limits), ledger: gateway.ledgerDatabase, keys: gateway.keyStore,
+        overview: SpendOverview(limits: gateway.costs.limits), ledger: gateway.ledgerStore, keys: gateway.keyStore,
         declaredKeys: gateway.keys.declaredKeys, logger: gateway.logger
     )
     HealthController(gateway: gateway, registry: GatewayMetrics.prometheusRegistry, budgetGauges: budgetGauges).addRoutes(to: router)
@@ -90,13 +92,13 @@ func buildRouter(gateway: Gateway) -> Router<GatewayRequestContext> {
     let admin = AdminAuthorization(adminKey: gateway.config.adminKey)
     AdminController(authorization: admin, routing: gateway.routing, logger: gateway.logger).addRoutes(to: router)
     AdminKeysController(authorization: admin, store: gateway.keyStore, registry: gateway.keys).addRoutes(to: router)
-    AdminReportsController(authorization: admin, ledger: gateway.ledgerDatabase, timeZone: gateway.timeZone).addRoutes(to: router)
+    AdminReportsController(authorization: admin, ledger: gateway.ledgerStore, timeZone: gateway.timeZone).addRoutes(to: router)
     AdminSpendController(
-        authorization: admin, overview: SpendOverview(limits: gateway.costs.limits), ledger: gateway.ledgerDatabase,
+        authorization: admin, overview: SpendOverview(limits: gateway.costs.limits), ledger: gateway.ledgerStore,
         keys: gateway.keyStore, declaredKeys: gateway.keys.declaredKeys
     ).addRoutes(to: router)
     DashboardController(
-        authorization: admin, session: DashboardSession(adminKey: gateway.config.adminKey), ledger: gateway.ledgerDatabase,
+        authorization: admin, session: DashboardSession(adminKey: gateway.config.adminKey), ledger: gateway.ledgerStore,
         overview: SpendOverview(limits: gateway.costs.limits), keys: gateway.keyStore, declaredKeys: gateway.keys.declaredKeys,
         timeZone: gateway.timeZone
     ).addRoutes(to: router)

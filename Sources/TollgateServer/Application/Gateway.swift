@@ -37,8 +37,10 @@ public final class Gateway: Sendable {
     let tokenizers: Tokenizers?
     /// The zone request features read the hour and weekday in, and reports their days in.
     let timeZone: TimeZone
-    /// The request ledger; nil when `ledger.enabled` is false.
-    let ledgerDatabase: LedgerDatabase?
+    /// The request ledger to read; nil when `ledger.enabled` is false.
+    let ledgerStore: (any LedgerStore)?
+    /// The PostgreSQL ledger (and key store), with `ledger.url`: a service to run.
+    let postgresLedger: PostgresLedger?
     let ledger: LedgerWriter?
     /// OpenTelemetry traces and the service exporting them; nil without an OTLP endpoint.
     let tracing: GatewayTracing?
@@ -59,17 +61,24 @@ public final class Gateway: Sendable {
         let tracing = try GatewayTracing.make(config, environment: environment, logger: logger)
         self.tracing = tracing?.0
         self.tracingService = tracing?.1
-        if config.ledger.enabled {
-            let database = try LedgerDatabase(path: config.ledgerPath)
-            self.ledgerDatabase = database
-            self.ledger = LedgerWriter(database: database, configuration: .init(config.ledger), logger: logger)
-        } else {
-            self.ledgerDatabase = nil
+        let postgres = try config.ledger.url.map { url in
+            try PostgresLedger(url: url, spillPath: config.ledgerPath, logger: logger)
+        }
+        self.postgresLedger = postgres
+        if !config.ledger.enabled {
+            self.ledgerStore = nil
             self.ledger = nil
             logger.warning("the request ledger is disabled (ledger.enabled: false): no cost reports, and budgets restart from zero")
+        } else if let postgres {
+            self.ledgerStore = postgres
+            self.ledger = LedgerWriter(postgres: postgres, configuration: .init(config.ledger), logger: logger)
+        } else {
+            let database = try LedgerDatabase(path: config.ledgerPath)
+            self.ledgerStore = database
+            self.ledger = LedgerWriter(database: database, configuration: .init(config.ledger), logger: logger)
         }
         self.providers = ProviderRegistry(config: config, environment: environment)
-        self.keyStore = try KeyStore(directory: config.dataDirectory)
+        self.keyStore = try postgres.map(KeyStore.init(postgres:)) ?? KeyStore(directory: config.dataDirectory)
         let declared = try DeclaredKeysFile.load(budgetsDirectory: config.budgetsDirectory, environment: environment)
         self.keys = KeyRegistry(declared: declared, store: self.keyStore)
         let limits = try LimitsConfig.load(budgetsDirectory: config.budgetsDirectory, environment: environment)
@@ -85,8 +94,9 @@ public final class Gateway: Sendable {
             let redis = RedisClient(configuration: try Self.redisConfiguration(config.stores, url: url), logger: logger)
             self.redis = redis
             let reseeder = BudgetReseeder(
-                replica: try BudgetReseeder.replicaIdentity(dataDirectory: config.dataDirectory),
-                client: redis, ledger: self.ledgerDatabase, limits: limits, logger: logger
+                replica: try config.ledger.url.map(BudgetReseeder.sharedLedgerIdentity)
+                    ?? BudgetReseeder.replicaIdentity(dataDirectory: config.dataDirectory),
+                client: redis, ledger: self.ledgerStore, limits: limits, logger: logger
             )
             self.budgetReseeder = reseeder
             let failover = FailoverQuotaStore(
@@ -94,17 +104,13 @@ public final class Gateway: Sendable {
             )
             // While Redis is unreachable (fail open) budgets are held per process: from this
             // replica's spend today, not from zero.
-            if let ledgerDatabase = self.ledgerDatabase {
-                Self.seedTodaysSpend(into: failover.local, from: ledgerDatabase, limits: limits, logger: logger)
-            }
+            Self.seedBudgets(into: failover.local, from: self.ledgerStore, limits: limits, logger: logger)
             store = failover
         } else {
             self.redis = nil
             self.budgetReseeder = nil
             let local = InProcessQuotaStore()
-            if let ledgerDatabase = self.ledgerDatabase {
-                Self.seedTodaysSpend(into: local, from: ledgerDatabase, limits: limits, logger: logger)
-            }
+            Self.seedBudgets(into: local, from: self.ledgerStore, limits: limits, logger: logger)
             store = local
         }
         self.costs = CostControl(
@@ -168,14 +174,44 @@ public final class Gateway: Sendable {
     }
 
     /// In-process budgets start the day with what the ledger says was already spent today.
+    /// Seeds in-process budgets with today's spend: now from the SQLite ledger; from
+    /// PostgreSQL once its schema is in place, before this process's rows are written.
+    static func seedBudgets(into store: InProcessQuotaStore, from ledger: (any LedgerStore)?, limits: LimitsConfig, logger: Logger) {
+        if let database = ledger as? LedgerDatabase {
+            Self.seedTodaysSpend(into: store, from: database, limits: limits, logger: logger)
+        } else if let postgres = ledger as? PostgresLedger {
+            postgres.afterMigration {
+                let days = TodaysSpend(limits: limits).days(at: Date())
+                var spend: [String: Result<[LedgerSpend], any Error>] = [:]
+                for (zone, day) in days {
+                    do {
+                        spend[zone] = .success(try await postgres.spend(sinceMs: Int64(day.startsAt.timeIntervalSince1970 * 1000)))
+                    } catch {
+                        spend[zone] = .failure(error)
+                    }
+                }
+                Self.seedTodaysSpend(into: store, days: days, limits: limits, logger: logger) { zone, _ in try spend[zone]!.get() }
+            }
+        }
+    }
+
     static func seedTodaysSpend(into store: InProcessQuotaStore, from ledger: LedgerDatabase, limits: LimitsConfig, logger: Logger) {
+        let days = TodaysSpend(limits: limits).days(at: Date())
+        Self.seedTodaysSpend(into: store, days: days, limits: limits, logger: logger) { _, day in
+            try ledger.spend(sinceMs: Int64(day.startsAt.timeIntervalSince1970 * 1000))
+        }
+    }
+
+    /// Seeds each zone's day with `spend(zone, day)`.
+    private static func seedTodaysSpend(
+        into store: InProcessQuotaStore, days: [(String, BudgetDay)], limits: LimitsConfig, logger: Logger,
+        spend: (String, BudgetDay) throws -> [LedgerSpend]
+    ) {
         let today = TodaysSpend(limits: limits)
-        let days = today.days(at: Date())
         var seededScopes = 0
         for (zone, day) in days {
             do {
-                let rows = try ledger.spend(sinceMs: Int64(day.startsAt.timeIntervalSince1970 * 1000))
-                let scopes = today.scopes(zone: zone, day: day, rows: rows)
+                let scopes = today.scopes(zone: zone, day: day, rows: try spend(zone, day))
                 for scope in scopes { store.seedSpend(scopeID: scope.scopeID, day: day.name, spent: scope.spent) }
                 seededScopes += scopes.count
             } catch {

@@ -13,6 +13,10 @@ final class KeyRegistry: Sendable {
     private let cache: Mutex<[KeyDigest: CacheEntry]>
     private static let maxCachedEntries = 10_000
 
+    /// How long a cached answer may stand in while the store cannot be reached (a PostgreSQL
+    /// outage): keys known a moment ago keep working; unknown ones get a 503.
+    private static let staleIfError: Duration = .seconds(600)
+
     private struct CacheEntry {
         var key: GatewayKey?
         var expires: ContinuousClock.Instant
@@ -54,7 +58,8 @@ final class KeyRegistry: Sendable {
         let digest = KeySecret.digest(secret)
         if let key = self.declared[digest] { return key }
         let now = ContinuousClock.now
-        if let entry = self.cache.withLock({ $0[digest] }), entry.expires > now {
+        let cached = self.cache.withLock({ $0[digest] })
+        if let entry = cached, entry.expires > now {
             guard let key = entry.key, !key.isRevoked else { throw .invalidKey }
             return key
         }
@@ -62,6 +67,10 @@ final class KeyRegistry: Sendable {
         do {
             key = try await self.store.lookup(hash: digest.hex)
         } catch {
+            if let entry = cached, entry.expires + Self.staleIfError > now {
+                guard let key = entry.key, !key.isRevoked else { throw .invalidKey }
+                return key
+            }
             throw GatewayError(
                 status: 503, type: "service_unavailable", code: "key_store_unavailable",
                 message: "The gateway could not check the API key right now. Retry shortly."

@@ -52,11 +52,14 @@ struct HealthController {
         if (try? await self.gateway.keyStore.ping()) != nil {
             checks.writeString(#""ok""#)
         } else {
-            storesReady = false
+            // A PostgreSQL outage is survived (cached keys, spilled rows): stay in rotation.
+            if self.gateway.postgresLedger == nil { storesReady = false }
             checks.writeString(#""unreachable""#)
         }
         checks.writeString(#","ledger":"#)
-        if let ledger = self.gateway.ledgerDatabase {
+        if let postgres = self.gateway.postgresLedger, self.gateway.ledgerStore != nil {
+            checks.writeString(postgres.isAvailable ? #""ok""# : #""spilling""#)
+        } else if let ledger = self.gateway.ledgerStore {
             if (try? await ledger.ping()) != nil {
                 checks.writeString(#""ok""#)
             } else {

@@ -19,7 +19,7 @@ final class BudgetAlerter: Service, Sendable {
     private let webhookURL: String
     private let check: BudgetAlertCheck
     private let overview: SpendOverview
-    private let ledger: LedgerDatabase
+    private let ledger: any LedgerStore
     private let keys: KeyStore
     private let declaredKeys: [GatewayKey]
     private let refusals: BudgetRefusals
@@ -30,7 +30,7 @@ final class BudgetAlerter: Service, Sendable {
     private let logger: Logger
 
     init(
-        config: AlertsConfig, webhookURL: String, softLimitPercent: Double, overview: SpendOverview, ledger: LedgerDatabase, keys: KeyStore,
+        config: AlertsConfig, webhookURL: String, softLimitPercent: Double, overview: SpendOverview, ledger: any LedgerStore, keys: KeyStore,
         declaredKeys: [GatewayKey], refusals: BudgetRefusals, client: UpstreamClient, redis: RedisClient?, dataDirectory: String,
         retryBase: Duration = .seconds(1), logger: Logger
     ) {

@@ -9,7 +9,7 @@ import TollgateRedis
 /// Puts this replica's share of today's spend back into Redis when Redis lost it (restarted
 /// without persistence, failed over to an empty replica), before any budget is enforced again.
 ///
-/// Each replica (one ledger, one data dir) keeps a marker key in Redis, `tg:seeded:{replica}`,
+/// Each ledger (a replica's SQLite file and data dir, or the PostgreSQL ledger all share) keeps a marker key in Redis, `tg:seeded:{replica}`,
 /// without expiry: it says "this ledger's spend today is in Redis". A Redis that lost its data
 /// lost the marker too. Every claim checks it in the same script (fail closed: a claim seeing
 /// no marker waits for the reseed and is tried again), and a watch loop checks it every few
@@ -18,14 +18,14 @@ import TollgateRedis
 final class BudgetReseeder: Service, Sendable {
     let markerKey: String
     private let client: RedisClient
-    private let ledger: LedgerDatabase?
+    private let ledger: (any LedgerStore)?
     private let today: TodaysSpend
     private let interval: Duration
     private let logger: Logger
     private let running = Mutex<Task<Void, any Error>?>(nil)
     private let reseeds = Counter(label: "tollgate_budget_reseeds_total")
 
-    init(replica: String, client: RedisClient, ledger: LedgerDatabase?, limits: LimitsConfig, interval: Duration = .seconds(2), logger: Logger) {
+    init(replica: String, client: RedisClient, ledger: (any LedgerStore)?, limits: LimitsConfig, interval: Duration = .seconds(2), logger: Logger) {
         self.markerKey = "tg:seeded:{\(replica)}"
         self.client = client
         self.ledger = ledger
@@ -79,6 +79,13 @@ final class BudgetReseeder: Service, Sendable {
                 do { try await Task.sleep(for: self.interval) } catch { return }
             }
         }
+    }
+
+    /// The name of a ledger every replica shares (PostgreSQL): one marker for all of them, so
+    /// the first replica to see Redis empty puts the whole day's spend back and the others,
+    /// finding the marker, add nothing (a per-replica marker would add it once per replica).
+    static func sharedLedgerIdentity(_ url: PostgresURL) -> String {
+        "pg-" + KeySecret.hash(url.description).prefix(16)
     }
 
     /// A stable name for this replica's ledger: created once in the data dir, so a restarted

@@ -56,7 +56,7 @@ struct SpendOverview: Sendable {
     let limits: LimitsConfig
 
     /// Budgeted teams and keys appear even before they spend; users only once they have.
-    func make(ledger: LedgerDatabase?, keys: [GatewayKey], top: Int, now: Date = Date()) async throws -> Overview {
+    func make(ledger: (any LedgerStore)?, keys: [GatewayKey], top: Int, now: Date = Date()) async throws -> Overview {
         let today = TodaysSpend(limits: self.limits)
         var spent: [TodaysSpend.Subject: USD] = [:]
         if let ledger {

@@ -72,10 +72,10 @@ struct TodaysSpend {
     }
 
     /// Every scope's spend today, read from `ledger` (off the caller's thread: GRDB's queue).
-    func read(from ledger: LedgerDatabase, at now: Date = Date()) async throws -> [ScopeSpend] {
+    func read(from ledger: any LedgerStore, at now: Date = Date()) async throws -> [ScopeSpend] {
         var result: [ScopeSpend] = []
         for (zone, day) in self.days(at: now) {
-            let rows = try await ledger.spendAsync(sinceMs: Int64(day.startsAt.timeIntervalSince1970 * 1000))
+            let rows = try await ledger.spend(sinceMs: Int64(day.startsAt.timeIntervalSince1970 * 1000))
             result += self.scopes(zone: zone, day: day, rows: rows)
         }
         return result

@@ -11,7 +11,7 @@ import TollgateCore
 struct DashboardController {
     let authorization: AdminAuthorization
     let session: DashboardSession
-    let ledger: LedgerDatabase?
+    let ledger: (any LedgerStore)?
     let overview: SpendOverview
     let keys: KeyStore
     let declaredKeys: [GatewayKey]

@@ -54,7 +54,7 @@ struct DashboardData: Sendable {
 
     /// Reads the period ending today (in `timeZone`) from `ledger`.
     static func load(
-        period: Period, stack: Stack, ledger: LedgerDatabase?, overview: SpendOverview, keys: [GatewayKey], timeZone: TimeZone,
+        period: Period, stack: Stack, ledger: (any LedgerStore)?, overview: SpendOverview, keys: [GatewayKey], timeZone: TimeZone,
         now: Date = Date()
     ) async throws -> DashboardData {
         let to = LedgerDay(containing: now, in: timeZone)

@@ -8,7 +8,7 @@ import TollgateCore
 /// labelled `kind`, `id` and `name`. What Deploy/prometheus/alerts.yaml alerts on.
 struct BudgetGauges: Sendable {
     let overview: SpendOverview
-    let ledger: LedgerDatabase?
+    let ledger: (any LedgerStore)?
     let keys: KeyStore
     let declaredKeys: [GatewayKey]
     let logger: Logger

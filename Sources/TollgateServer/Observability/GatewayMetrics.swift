@@ -103,6 +103,7 @@ extension GatewayMetrics {
     private static let ledgerQueueDepth = Gauge(label: "tollgate_ledger_queue_depth")
     private static let ledgerWriteFailures = Gauge(label: "tollgate_ledger_write_failures")
     private static let ledgerRowsLost = Gauge(label: "tollgate_ledger_rows_lost")
+    private static let ledgerRowsSpilled = Gauge(label: "tollgate_ledger_rows_spilled")
 
     /// The ledger writer keeps plain counters; they are copied into gauges at each scrape.
     func recordLedger(_ ledger: LedgerWriter) {
@@ -110,5 +111,6 @@ extension GatewayMetrics {
         Self.ledgerQueueDepth.record(ledger.queueDepth)
         Self.ledgerWriteFailures.record(ledger.writeFailures)
         Self.ledgerRowsLost.record(ledger.rowsLost)
+        Self.ledgerRowsSpilled.record(ledger.rowsSpilled)
     }
 }

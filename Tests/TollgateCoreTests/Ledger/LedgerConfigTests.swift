@@ -49,12 +49,15 @@ import Testing
         let unknown = try #require(throws: ConfigError.self) { try self.decode("ledger:\n  flush: 10ms\n") }
         #expect(unknown.line == 2)
         #expect(unknown.key == "ledger.flush")
-        #expect(unknown.reason.contains("allowed: enabled, path, flush_interval, queue_capacity, batch_size, store_text"))
+        #expect(unknown.reason.contains("allowed: enabled, path, url, flush_interval, queue_capacity, batch_size, store_text"))
 
         let capacity = try #require(throws: ConfigError.self) { try self.decode("ledger:\n  queue_capacity: 0\n") }
         #expect(capacity.key == "ledger.queue_capacity")
         let text = try #require(throws: ConfigError.self) { try self.decode("ledger:\n  store_text: maybe\n") }
         #expect(text.key == "ledger.store_text")
+        let url = try #require(throws: ConfigError.self) { try self.decode("ledger:\n  url: mysql://db/ledger\n") }
+        #expect(url.key == "ledger.url")
+        #expect(url.reason.contains("postgres://"))
         let zone = try #require(throws: ConfigError.self) { try self.decode("time_zone: Mars/Olympus_Mons\n") }
         #expect(zone.line == 1)
         #expect(zone.key == "time_zone")
