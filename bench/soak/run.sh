@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Soak test with faults (bench/soak/soak.py): two replicas on one Redis in front of the fake
-# provider, mixed traffic while a replica is killed, Redis restarted empty and a broken routes
-# file loaded; then the ledger, budget, crash and memory/fd checks. Needs a debug build
-# (swift build) and redis-server. Usage: bench/soak/run.sh [seconds]   (default 180)
+# Soak test with faults (bench/soak/soak.py): two replicas on one Redis and one PostgreSQL
+# ledger in front of the fake provider, mixed traffic while a replica is killed, Redis restarted
+# empty, PostgreSQL paused and a broken routes file loaded; then the ledger, budget, crash and
+# memory/fd checks. Needs a debug build (swift build), redis-server and a local PostgreSQL
+# superuser URL in TOLLGATE_TEST_POSTGRES_URL (scripts/test.sh starts one).
+# Usage: bench/soak/run.sh [seconds]   (default 180)
 # The test suite runs a 40-second variant (scripts/integration/soak.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"

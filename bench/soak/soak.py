@@ -1,22 +1,26 @@
 #!/usr/bin/env python3
-"""Soak test with faults: two gateway replicas on one Redis in front of the fake provider,
-mixed traffic from several keys and users (plain, streams, cache hits, fallbacks, budget
-refusals) for --duration seconds while faults are injected:
+"""Soak test with faults: two gateway replicas on one Redis and one PostgreSQL ledger in front
+of the fake provider, mixed traffic from several keys and users (plain, streams, cache hits,
+fallbacks, budget refusals) for --duration seconds while faults are injected:
 
   at 20%  kill -9 replica B, restart it 2 s later on the same port and data dir
   at 45%  restart Redis empty (SHUTDOWN NOSAVE, then a new redis-server on the same port)
-  at 70%  a broken routes file (both replicas must keep serving the old rules and answer
+  at 60%  pause PostgreSQL (SIGSTOP to every process of its cluster) for PG_PAUSE_S, longer
+          than the ledger's 5 s write timeout, then resume it (SIGCONT)
+  at 80%  a broken routes file (both replicas must keep serving the old rules and answer
           /admin/reload with 422), then a good one (200)
 
-Afterwards it checks: no crash (replica A and the restarted B alive, no fatal errors in their
-logs); every 200 a client saw has its ledger row in one of the replicas' SQLite ledgers,
-except rows of replica B within its flush window before the kill (counted and reported);
-the budget-limited key's spend never passes its budget; replica A's memory and file
+The replicas' ledger queue holds 200 rows, so the pause fills it and rows spill to each
+replica's local SQLite file; the soak waits until they are shipped. Afterwards it checks: no
+crash (replica A and the restarted B alive, no fatal errors in their logs); every 200 a
+client saw has its ledger row in PostgreSQL, except rows of replica B within its flush window
+before the kill (counted and reported), and no row twice; requests were answered during the
+pause; the budget-limited key's spend never passes its budget; replica A's memory and file
 descriptors flat (last third of the run against the first). Prints the figures and writes
 them as JSON (--json). Exit 1 when a check fails.
 
-Each replica keeps its own SQLite ledger (the PostgreSQL ledger is not built yet), so the
-ledger check reads both files. Stdlib only.
+PostgreSQL: --postgres-url (default TOLLGATE_TEST_POSTGRES_URL, a superuser on a local cluster
+that scripts/test.sh starts); the soak makes and drops its own database. Stdlib and psql only.
 """
 import argparse
 import http.client
@@ -34,6 +38,7 @@ import threading
 import time
 
 BUDGET_USD = 0.01
+PG_PAUSE_S = 8.0
 FLUSH_WINDOW_S = 5.0  # client-side margin around the ledger's 50 ms flush interval (a loaded machine delays it)
 
 
@@ -72,6 +77,50 @@ class Cluster:
         self.ports = {"A": free_port(), "B": free_port()}
         self.procs = {}
         self.env = dict(os.environ)
+        self.database = f"tollgate_soak_{os.getpid()}"
+        self.ledger_url = args.postgres_url.split("?")[0].rsplit("/", 1)[0] + "/" + self.database + "?sslmode=disable"
+
+    def psql(self, sql, url=None):
+        return subprocess.run(["psql", url or self.args.postgres_url, "-At", "-F", "|", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                              check=True, capture_output=True, text=True).stdout
+
+    def create_database(self):
+        self.psql(f"DROP DATABASE IF EXISTS {self.database}")
+        self.psql(f"CREATE DATABASE {self.database}")
+
+    def drop_database(self):
+        subprocess.run(["psql", self.args.postgres_url, "-q", "-c", f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE)"],
+                       capture_output=True)
+
+    def postgres_pids(self):
+        """The cluster's postmaster and its children (backends, checkpointer, WAL writer...)."""
+        data_directory = self.psql("SHOW data_directory").strip()
+        postmaster = int(open(os.path.join(data_directory, "postmaster.pid")).readline())
+        children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True).stdout.split()
+        return postmaster, [int(pid) for pid in children]
+
+    def pause_postgres(self):
+        postmaster, children = self.postgres_pids()
+        os.kill(postmaster, signal.SIGSTOP)  # first: no new backends while the others stop
+        for pid in children:
+            os.kill(pid, signal.SIGSTOP)
+        return postmaster, children
+
+    def resume_postgres(self, paused):
+        postmaster, children = paused
+        for pid in children:
+            os.kill(pid, signal.SIGCONT)
+        os.kill(postmaster, signal.SIGCONT)
+
+    def spilled_rows(self):
+        total = 0
+        for name in "AB":
+            path = os.path.join(self.work, f"data-{name}", "ledger-spill.sqlite")
+            if os.path.exists(path):
+                db = sqlite3.connect(path, timeout=30)
+                total += db.execute("SELECT count(*) FROM ledger_entry").fetchone()[0]
+                db.close()
+        return total
 
     def start_redis(self):
         self.procs["redis"] = subprocess.Popen(
@@ -109,7 +158,7 @@ class Cluster:
             ANTHROPIC_BASE_URL=f"http://127.0.0.1:{port}", ANTHROPIC_API_KEY=self.args.provider_key,
             TOLLGATE_REDIS_URL=f"redis://127.0.0.1:{self.redis_port}", TOLLGATE_CACHE_MODE="exact",
             TOLLGATE_ADMIN_KEY="soak-admin", SOAK_APP_KEY="soak-app-secret-0001", SOAK_BATCH_KEY="soak-batch-secret-0002",
-            SOAK_BUDGET_KEY="soak-budget-secret-0003")
+            SOAK_BUDGET_KEY="soak-budget-secret-0003", TOLLGATE_LEDGER_URL=self.ledger_url)
 
     def start_replica(self, name):
         env = dict(self.env, TOLLGATE_DATA_DIR=os.path.join(self.work, "data-" + name))
@@ -167,8 +216,13 @@ def prepare(args, work):
         elif line.startswith("prompts_dir:"):
             line = f"prompts_dir: {root}/prompts\n"
         lines.append(line)
+        if line.startswith("  url: ${TOLLGATE_LEDGER_URL"):
+            # A PostgreSQL pause fills this quickly: then rows spill to the local file.
+            lines.append("  queue_capacity: 200\n")
         if line.startswith("models:"):
             lines.append('  - { pattern: "sdk-openai-*", provider: openai }\n')
+    if "  queue_capacity: 200\n" not in lines:
+        raise SystemExit("soak: could not set ledger.queue_capacity in the copy of tollgate.yaml")
     if not any(line == "  max_bytes: 4194304\n" for line in lines):
         raise SystemExit("soak: could not set cache.max_bytes in the copy of tollgate.yaml")
     open(os.path.join(work, "tollgate.yaml"), "w").writelines(lines)
@@ -261,8 +315,11 @@ def main():
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--redis-server", default=shutil.which("redis-server") or "redis-server")
+    parser.add_argument("--postgres-url", default=os.environ.get("TOLLGATE_TEST_POSTGRES_URL"))
     parser.add_argument("--json")
     args = parser.parse_args()
+    if not args.postgres_url:
+        raise SystemExit("soak: needs --postgres-url or TOLLGATE_TEST_POSTGRES_URL (scripts/test.sh starts PostgreSQL)")
     args.provider_key = "sk-soak-provider-key-0123456789"
 
     work = tempfile.mkdtemp(prefix="tollgate-soak-")
@@ -270,6 +327,7 @@ def main():
     failures, events, samples = [], {}, []
     try:
         prepare(args, work)
+        cluster.create_database()
         cluster.start_redis()
         cluster.start_provider()
         cluster.start_replica("A")
@@ -279,7 +337,7 @@ def main():
 
         def faults(duration):
             start = time.time()
-            plan = [(0.20, "kill"), (0.45, "redis"), (0.70, "routes")]
+            plan = [(0.20, "kill"), (0.45, "redis"), (0.60, "postgres"), (0.80, "routes")]
             while time.time() - start < duration:
                 elapsed = (time.time() - start) / duration
                 if plan and elapsed >= plan[0][0]:
@@ -294,6 +352,14 @@ def main():
                         events["redis_restart"] = time.time()
                         cluster.restart_redis_empty()
                         events["redis_back"] = time.time()
+                    elif what == "postgres":
+                        events["postgres_pause"] = time.time()
+                        paused = cluster.pause_postgres()
+                        try:
+                            time.sleep(PG_PAUSE_S)
+                        finally:
+                            cluster.resume_postgres(paused)
+                        events["postgres_resume"] = time.time()
                     else:
                         good = open(os.path.join(work, "routes", "50-soak.yaml")).read()
                         open(os.path.join(work, "routes", "60-broken.yaml"), "w").write("routes: [ { name: broken\n")
@@ -307,25 +373,33 @@ def main():
         traffic.run(args.duration, faults)
         time.sleep(1)  # the last rows' flush interval is 50 ms
         alive = {name: cluster.procs[name].poll() is None for name in "AB"}
+        # The spilled rows ship once PostgreSQL answers (a probe a second, 1,000 rows a batch).
+        drain_start = time.time()
+        wait_for(lambda: cluster.spilled_rows() == 0, 120, "shipping the spilled ledger rows")
+        events["spill_drained_s"] = round(time.time() - drain_start, 2)
     finally:
         cluster.stop()
 
     results = traffic.results
-    # The ledgers, after a graceful stop (every queued row written).
-    rows = {}
-    for name in "AB":
-        path = os.path.join(work, f"data-{name}", "ledger.sqlite")
-        db = sqlite3.connect(path)
-        for request_id, key_id, team, cost, status in db.execute("SELECT request_id, key_id, team, cost_nanos, http_status FROM ledger_entry"):
-            rows[request_id] = (name, key_id, team, cost, status)
-        db.close()
+    # The shared ledger, after a graceful stop (every queued row written).
+    rows, duplicates = {}, 0
+    try:
+        for line in cluster.psql("SELECT request_id, key_id, team, cost_nanos, http_status FROM ledger_entry", cluster.ledger_url).splitlines():
+            request_id, key_id, team, cost, status = line.split("|")
+            duplicates += request_id in rows
+            rows[request_id] = (key_id, team, int(cost), int(status))
+        left_spilled = cluster.spilled_rows()
+    finally:
+        cluster.drop_database()
 
     ok = [r for r in results if r.get("status") == 200]
     missing = [r for r in ok if r.get("request_id") not in rows]
     in_window = [r for r in missing if r["replica"] == "B" and "kill_B" in events
                  and events["kill_B"] - FLUSH_WINDOW_S <= r["end"] <= events["kill_B"] + FLUSH_WINDOW_S]
     lost = [r for r in missing if r not in in_window]
-    budget_spent = sum(cost for (_, _, team, cost, _) in rows.values() if team == "finance") / 1e9
+    budget_spent = sum(cost for (_, team, cost, _) in rows.values() if team == "finance") / 1e9
+    pause = (events.get("postgres_pause", 0), events.get("postgres_resume", 0))
+    answered_in_pause = sum(1 for r in ok if pause[0] <= r["start"] and r["end"] <= pause[1])
     statuses = {}
     for r in results:
         label = str(r.get("status") or r.get("error"))
@@ -346,7 +420,9 @@ def main():
         "fallbacks": sum(1 for r in ok if r.get("fallback") not in (None, "none")),
         "budget_refusals": sum(1 for r in results if r.get("code") == "budget_exceeded"),
         "ledger_rows": len(rows), "ok_without_row": len(missing), "ok_without_row_in_kill_window": len(in_window),
-        "ok_without_row_lost": len(lost), "budget_usd": BUDGET_USD, "budget_spent_usd": round(budget_spent, 9),
+        "ok_without_row_lost": len(lost), "ledger_rows_twice": duplicates, "left_in_spill_files": left_spilled,
+        "spilled_batches_logged": logs.count("ledger rows spilled to the local file"), "answered_during_postgres_pause": answered_in_pause,
+        "budget_usd": BUDGET_USD, "budget_spent_usd": round(budget_spent, 9),
         "replica_alive_at_end": alive, "fatal_log_lines": len(fatal), "events": events,
         "rss_kb_first_third": round(rss_first), "rss_kb_last_third": round(rss_last),
         "fds_first_third_max": fd_first, "fds_last_third_max": fd_last,
@@ -362,6 +438,9 @@ def main():
 
     check(all(alive.values()) and not fatal, "no crash: both replicas alive at the end, no fatal errors logged")
     check(not lost, f"every 200 has its ledger row ({len(in_window)} of replica B within the kill window, reported, not counted)")
+    check(duplicates == 0 and left_spilled == 0, f"no ledger row twice ({duplicates}), none left in the spill files ({left_spilled})")
+    check(answered_in_pause > 0 and summary["spilled_batches_logged"] > 0,
+          f"requests answered while PostgreSQL was paused ({answered_in_pause}), rows spilled meanwhile and shipped after")
     check(budget_spent <= BUDGET_USD, f"the budget key spent {budget_spent:.6f} of {BUDGET_USD} USD")
     # Past 90% the shipped routes move the key to gpt-5-mini, whose reservation (200 output
     # tokens and the prompt) is under $0.0005: once less than that is left, it must be refused.

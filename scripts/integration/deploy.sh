@@ -99,6 +99,14 @@ if command -v redis-server > /dev/null; then
 else
   echo "skipped: redis-server not installed (the compose replicas and the Kubernetes container need Redis)"
 fi
+if [ -n "${TOLLGATE_TEST_POSTGRES_URL:-}" ]; then
+  # The replicas' shared ledger and keys: a database of its own on the test cluster.
+  ledger_db="tollgate_deploy_$$"
+  psql "$TOLLGATE_TEST_POSTGRES_URL" -q -c "DROP DATABASE IF EXISTS $ledger_db" -c "CREATE DATABASE $ledger_db"
+  live_args+=(--ledger-url "${TOLLGATE_TEST_POSTGRES_URL%%/postgres\?*}/$ledger_db?sslmode=disable")
+else
+  echo "skipped: no TOLLGATE_TEST_POSTGRES_URL (the replicas' shared PostgreSQL ledger)"
+fi
 command -v strace > /dev/null && live_args+=(--strace) || echo "skipped: strace not installed (system calls against SystemCallFilter)"
 command -v haproxy > /dev/null && live_args+=(--haproxy)
 command -v prometheus > /dev/null && live_args+=(--prometheus) || echo "skipped: prometheus not installed (scraping live replicas)"
@@ -107,6 +115,7 @@ start_fake_provider "sk-deploy-check"
 chmod 711 "$work"
 mkdir -p "$work/live"
 checker live "${live_args[@]}"
+[ -z "${ledger_db:-}" ] || psql "$TOLLGATE_TEST_POSTGRES_URL" -q -c "DROP DATABASE IF EXISTS $ledger_db WITH (FORCE)" || true
 
 echo "deploy: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] || status=1

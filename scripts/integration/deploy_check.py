@@ -53,6 +53,7 @@ UNIT = DEPLOY / "systemd" / "tollgate.service"
 K8S_VERSIONS = ("1.29", "1.37")
 # Variables read by something other than the gateway's own code, and why.
 RUNTIME_VARIABLES = {"SWIFT_BACKTRACE": "the Swift runtime's crash backtracer"}
+COMPOSE_VARIABLES = {"POSTGRES_PASSWORD"}
 
 failures = 0
 passes = 0
@@ -449,10 +450,20 @@ def check_compose(gw: Gateway, image: dict) -> dict:
     check(len(redis) == 1, f"compose runs one Redis ({', '.join(redis)})")
     redis_name = redis[0] if redis else "redis"
     interpolated = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)", text))
-    gw.check_variables("compose.yaml interpolation", interpolated)
-    postgres = [n for n, s in services.items() if "postgres" in str(s.get("image", ""))]
-    check(not postgres or "TOLLGATE_LEDGER_URL" in gw.variables,
-          "compose has no PostgreSQL service while the gateway has no PostgreSQL ledger", ", ".join(postgres))
+    # Compose's own: the PostgreSQL service's password, which the ledger URL repeats.
+    gw.check_variables("compose.yaml interpolation", interpolated - COMPOSE_VARIABLES)
+    postgres = [n for n, s in services.items() if str(s.get("image", "")).startswith("postgres:")]
+    check(len(postgres) == 1 and "TOLLGATE_LEDGER_URL" in gw.variables,
+          "compose runs one PostgreSQL, for the ledger the gateway reads from TOLLGATE_LEDGER_URL", ", ".join(postgres))
+    pg_name = postgres[0] if postgres else "postgres"
+    pg = services.get(pg_name, {})
+    pg_env = compose_environment(pg)
+    pg_health = " ".join(pg.get("healthcheck", {}).get("test", []))
+    pg_mounts = [parse_mount(v, DEPLOY) for v in pg.get("volumes") or []]
+    check("pg_isready" in pg_health and any(kind == "volume" and target == "/var/lib/postgresql/data" for kind, _, target, _ in pg_mounts),
+          f"compose {pg_name}: a pg_isready health check and its data on a volume", pg_health)
+    check("POSTGRES_PASSWORD:?" in str(pg_env.get("POSTGRES_PASSWORD", "")),
+          f"compose {pg_name}: the password comes from POSTGRES_PASSWORD, required (no default in the file)")
 
     data_volumes = []
     for name in gateways:
@@ -461,10 +472,14 @@ def check_compose(gw: Gateway, image: dict) -> dict:
         gw.check_variables(f"compose {name} environment", env.keys())
         check(env.get("TOLLGATE_REDIS_URL") == f"redis://{redis_name}:6379",
               f"compose {name}: TOLLGATE_REDIS_URL points at the {redis_name} service", env.get("TOLLGATE_REDIS_URL", "unset"))
-        check("TOLLGATE_LEDGER_URL" not in env, f"compose {name}: no TOLLGATE_LEDGER_URL (compose runs no PostgreSQL yet)")
+        ledger_url = env.get("TOLLGATE_LEDGER_URL", "")
+        check(ledger_url.startswith("postgres://") and f"@{pg_name}:5432/{pg_env.get('POSTGRES_DB')}" in ledger_url
+              and f"{pg_env.get('POSTGRES_USER')}:" in ledger_url and "${POSTGRES_PASSWORD" in ledger_url,
+              f"compose {name}: TOLLGATE_LEDGER_URL points at the {pg_name} service's database, user and password", ledger_url or "unset")
         depends = service.get("depends_on") or {}
-        check(isinstance(depends, dict) and (depends.get(redis_name) or {}).get("condition") == "service_healthy",
-              f"compose {name} starts once Redis is healthy")
+        check(isinstance(depends, dict) and (depends.get(redis_name) or {}).get("condition") == "service_healthy"
+              and (depends.get(pg_name) or {}).get("condition") == "service_healthy",
+              f"compose {name} starts once Redis and PostgreSQL are healthy")
         health = " ".join(service.get("healthcheck", {}).get("test", [])) or " ".join(image["healthcheck"])
         check(f":{gw.port}/health/live" in health, f"compose {name} health check asks /health/live on port {gw.port}", health)
         grace = seconds(service.get("stop_grace_period", "10s"))
@@ -488,7 +503,7 @@ def check_compose(gw: Gateway, image: dict) -> dict:
         if data:
             data_volumes.append(data[1])
         service["_config"] = config
-    check(len(set(data_volumes)) == len(data_volumes), "compose gives each replica its own data volume (SQLite ledger, replica id)")
+    check(len(set(data_volumes)) == len(data_volumes), "compose gives each replica its own data volume (replica id, ledger spill file)")
 
     redis_command = " ".join(map(str, services.get(redis_name, {}).get("command") or []))
     policy = re.search(r"--maxmemory-policy\s+(\S+)", redis_command)
@@ -633,10 +648,11 @@ def check_kubernetes(gw: Gateway, image: dict) -> dict:
     env = container.get("env") or []
     gw.check_variables("Deployment env", [e["name"] for e in env])
     by_name = {e["name"]: e for e in env}
-    for name in gw.provider_keys + ["TOLLGATE_ADMIN_KEY", "TOLLGATE_REDIS_URL"]:
+    for name in gw.provider_keys + ["TOLLGATE_ADMIN_KEY", "TOLLGATE_REDIS_URL", "TOLLGATE_LEDGER_URL"]:
         entry = by_name.get(name) or {}
         check("secretKeyRef" in (entry.get("valueFrom") or {}), f"Deployment takes {name} from a Secret")
-    check("TOLLGATE_LEDGER_URL" not in by_name, "Deployment sets no TOLLGATE_LEDGER_URL (its Secret is not wired yet)")
+    ledger_ref = ((by_name.get("TOLLGATE_LEDGER_URL") or {}).get("valueFrom") or {}).get("secretKeyRef") or {}
+    check(ledger_ref and not ledger_ref.get("optional"), "Deployment requires TOLLGATE_LEDGER_URL: its replicas share one ledger and key store")
 
     # Mounts: the ConfigMaps where tollgate.yaml's relative paths and --config point.
     volumes = {v["name"]: v for v in spec.get("volumes", [])}
@@ -878,6 +894,8 @@ class Live:
         self.work = Path(args.work)
         self.bin = Path(args.bin)
         self.redis_url = args.redis_url
+        self.ledger_url = args.ledger_url
+        self.admin_key = secrets.token_hex(16)  # the compose replicas' admin key (one for both)
         self.strace = args.strace and shutil.which("strace") is not None
         self.haproxy = args.haproxy and shutil.which("haproxy") is not None
         self.prometheus = args.prometheus and shutil.which("prometheus") is not None
@@ -1102,11 +1120,12 @@ class Live:
 
     def compose(self, image: dict, compose: dict) -> None:
         print("# live: the image as compose runs it", flush=True)
-        if not self.redis_url:
-            skipped("compose replicas (no redis-server for TOLLGATE_REDIS_URL)")
+        if not self.redis_url or not self.ledger_url:
+            skipped("compose replicas (no redis-server for TOLLGATE_REDIS_URL or no PostgreSQL for TOLLGATE_LEDGER_URL)")
             return
         sandbox = Sandbox(image["uid"], image["gid"])
         replicas = {}
+        keys: dict = {}
         for name in compose["gateways"]:
             service = compose["services"][name]
             mounts = {}
@@ -1124,11 +1143,13 @@ class Live:
             env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
             env.update({k: layout.rewrite(v) for k, v in image["env"].items() if k != "SWIFT_BACKTRACE"})
             for key, value in compose_environment(service).items():
-                value = re.sub(r"\$\{(\w+)(:-([^}]*))?\}", lambda m: os.environ.get(m.group(1)) or (m.group(3) or ""), value)
+                value = re.sub(r"\$\{(\w+)(:[-?]([^}]*))?\}", lambda m: os.environ.get(m.group(1)) or (m.group(3) or ""), value)
                 env[key] = value
-            # Test stand-ins: Redis on loopback instead of the redis service, the fake provider
-            # instead of the public APIs.
+            # Test stand-ins: Redis and PostgreSQL on loopback instead of the services, the fake
+            # provider instead of the public APIs.
             env["TOLLGATE_REDIS_URL"] = env["TOLLGATE_REDIS_URL"].replace(f"redis://{compose['redis']}:6379", self.redis_url)
+            env["TOLLGATE_LEDGER_URL"] = self.ledger_url
+            env["TOLLGATE_ADMIN_KEY"] = self.admin_key
             env.update(self.provider_env)
             port = free_port()
             command = service.get("command") or image["cmd"]
@@ -1149,7 +1170,13 @@ class Live:
             check(status == 200 and '"redis"' in body.decode(), f"{name}: /health/ready reports the shared Redis", body.decode()[:300])
             self.exercise(name, port, key, process.pid, sandbox)
             replicas[name] = (process, port)
+            keys[name] = key
         if len(replicas) == len(compose["gateways"]):
+            # Keys live in the shared PostgreSQL store: each replica accepts the other's.
+            names = list(replicas)
+            for here, there in zip(names, names[1:] + names[:1]):
+                status, _, _ = http("GET", f"http://127.0.0.1:{replicas[there][1]}/v1/models", headers={"Authorization": f"Bearer {keys[here]}"})
+                check(status == 200, f"{there} accepts the key made for {here} (one key store in PostgreSQL) ({status})")
             self.scrape(compose, replicas)
             self.balancer(compose, replicas)
         limit = seconds(compose["services"][compose["gateways"][0]].get("stop_grace_period", "10s"))
@@ -1207,8 +1234,11 @@ class Live:
               f"HAProxy answers through both replicas ({statuses}, served by {servers})")
         status, _, _ = http("GET", base + "/metrics")
         check(status == 404, f"HAProxy keeps /metrics to the scrapers ({status})")
-        status, _, _ = http("POST", base + "/admin/keys", {"name": "x"})
-        check(status == 403, f"HAProxy refuses POST /admin/keys, whose key would live on one replica ({status})")
+        status, _, body = http("POST", base + "/admin/keys", {"name": "through-the-balancer"}, {"Authorization": f"Bearer {self.admin_key}"})
+        secret = (json.loads(body).get("secret") if status in (200, 201) else None) or ""
+        answers = [http("GET", f"http://127.0.0.1:{port}/v1/models", headers={"Authorization": f"Bearer {secret}"})[0] for _, port in replicas.values()]
+        check(status in (200, 201) and answers == [200] * len(replicas),
+              f"HAProxy forwards POST /admin/keys; the key it made works on every replica ({status}, {answers})")
         # One replica drains and goes (a rolling restart): the other serves everything.
         first, (process, _) = next(iter(replicas.items()))
         limit = seconds(compose["services"][first].get("stop_grace_period", "10s"))
@@ -1263,8 +1293,8 @@ class Live:
         print("# live: the Kubernetes Deployment's container", flush=True)
         if not k8s:
             return
-        if not self.redis_url:
-            skipped("Kubernetes container (no redis-server for the required TOLLGATE_REDIS_URL)")
+        if not self.redis_url or not self.ledger_url:
+            skipped("Kubernetes container (no redis-server or PostgreSQL for the required TOLLGATE_REDIS_URL and TOLLGATE_LEDGER_URL)")
             return
         container, pod = k8s["container"], k8s["deployment"]["spec"]["template"]["spec"]
         security = pod.get("securityContext", {})
@@ -1299,6 +1329,8 @@ class Live:
         env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
         env.update({k: layout.rewrite(v) for k, v in image["env"].items() if k != "SWIFT_BACKTRACE"})
         secrets_ = dict(self.provider_env, TOLLGATE_REDIS_URL=self.redis_url, TOLLGATE_ADMIN_KEY=secrets.token_hex(16))
+        if self.ledger_url:
+            secrets_["TOLLGATE_LEDGER_URL"] = self.ledger_url
         for entry in container.get("env", []):
             if "value" in entry:
                 env[entry["name"]] = layout.rewrite(entry["value"])
@@ -1339,6 +1371,7 @@ def main() -> int:
     live.add_argument("--bin", required=True)
     live.add_argument("--work", required=True)
     live.add_argument("--redis-url")
+    live.add_argument("--ledger-url", help="a PostgreSQL database for the replicas' shared ledger and keys")
     live.add_argument("--strace", action="store_true")
     live.add_argument("--haproxy", action="store_true")
     live.add_argument("--prometheus", action="store_true")
