@@ -23,8 +23,16 @@ struct GatewayHarness: Sendable {
     var routesDirectory: String { self.dataDirectory + "/routes" }
 
     /// Writes a routing rules file into the gateway's routes directory.
+    /// Writes `file` atomically. A missing directory is made elsewhere with the file in it and
+    /// renamed into place: the routes watcher must never see it empty (no rules) in between.
     func writeRoutes(_ yaml: String, file: String = "10-test.yaml") throws {
-        try FileManager.default.createDirectory(atPath: self.routesDirectory, withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: self.routesDirectory) {
+            let staging = self.routesDirectory + ".staging-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+            try yaml.write(toFile: staging + "/" + file, atomically: true, encoding: .utf8)
+            try FileManager.default.moveItem(atPath: staging, toPath: self.routesDirectory)
+            return
+        }
         try yaml.write(toFile: self.routesDirectory + "/" + file, atomically: true, encoding: .utf8)
     }
 

@@ -2,6 +2,8 @@
 //   swift build -c release --product ledger-bench && .build/release/ledger-bench [ROWS]
 // 1. writer throughput: ROWS rows queued before the writer starts, timed until the last one
 //    is committed (shipped schema and indexes, default batches of 1000; also 100 and 5000).
+// 1b. the same into PostgreSQL (a local server; LEDGER_BENCH_POSTGRES_URL, an empty database),
+//    connecting and creating the schema included.
 // 2. record (async) and tryRecord (sync) cost: the writer running and a producer recording bursts of 100 rows every 10 ms
 //    (10 000 rows/s, a busy gateway), so the queue stays short; the bursts are timed with the
 //    thread's CPU clock (immune to the other processes on the machine) and the wall clock.
@@ -65,6 +67,26 @@ for batchSize in [1_000, 100, 5_000] {
     print(String(
         format: "writer, batches of %5d: %7.0f rows/s (%d rows in %.2f s, %d transactions)",
         batchSize, Double(try database.count()) / elapsed, rows, elapsed, writer.batchesWritten
+    ))
+}
+
+// MARK: 1b. the same into PostgreSQL, when LEDGER_BENCH_POSTGRES_URL names an empty database
+
+if let url = ProcessInfo.processInfo.environment["LEDGER_BENCH_POSTGRES_URL"] {
+    let postgres = try PostgresLedger(url: try PostgresURL(url), spillPath: temporaryPath())
+    let writer = LedgerWriter(postgres: postgres, configuration: .init(queueCapacity: rows, batchSize: 1_000))
+    for entry in entries where !writer.tryRecord(entry) { fatalError("the queue holds every row") }
+    let start = clock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await postgres.run() }
+        group.addTask { try await writer.run() }
+        while writer.rowsWritten < rows { try await Task.sleep(for: .milliseconds(1)) }
+        group.cancelAll()
+    }
+    let elapsed = seconds(clock.now - start)
+    print(String(
+        format: "PostgreSQL writer, batches of 1000: %7.0f rows/s (%d rows in %.2f s, %d transactions, %d spilled)",
+        Double(rows) / elapsed, rows, elapsed, writer.batchesWritten, writer.rowsSpilled
     ))
 }
 

@@ -43,7 +43,10 @@ public final class PostgresLedger: Service, Sendable {
     /// Connects lazily: nothing is sent before `run()` or `withClient` starts the client.
     /// `writeTimeout`: how long a write or probe may go unanswered before PostgreSQL counts
     /// as down (tests on a loaded machine give it minutes).
-    public init(url: PostgresURL, spillPath: String, connections: Int = 4, writeTimeout: Duration = .seconds(5), logger: Logger) throws {
+    public init(
+        url: PostgresURL, spillPath: String, connections: Int = 4, writeTimeout: Duration = .seconds(5),
+        logger: Logger = Logger(label: "tollgate.ledger")
+    ) throws {
         self.url = url
         self.logger = logger
         self.writeTimeout = writeTimeout
