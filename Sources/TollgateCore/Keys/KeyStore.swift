@@ -16,11 +16,7 @@ public final class KeyStore: Sendable {
     public init(postgres ledger: PostgresLedger) {
         self.database = nil
         self.postgres = PostgresKeyTable(ledger: ledger)
-        self.location = ledger.location
     }
-
-    /// Where keys are kept, for messages.
-    public let location: String
 
     /// Opens (creating if needed) `keys.sqlite` in `directory`.
     public init(directory: String) throws {
@@ -33,7 +29,6 @@ public final class KeyStore: Sendable {
         try Self.migrator.migrate(database)
         self.database = database
         self.postgres = nil
-        self.location = path
     }
 
     /// The SQLite pool, for the synchronous calls.

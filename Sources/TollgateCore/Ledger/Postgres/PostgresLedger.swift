@@ -117,11 +117,14 @@ public final class PostgresLedger: Service, Sendable {
                 }
                 if !self.isAvailable {
                     try await self.withTimeout("probing") { try await self.ping() }
-                    self.state.withLock {
-                        $0.available = true
-                        $0.lastError = nil
+                    let wasDown = self.state.withLock { state in
+                        defer {
+                            state.available = true
+                            state.lastError = nil
+                        }
+                        return state.lastError != nil
                     }
-                    if attempt > 0 { self.logger.notice("PostgreSQL answers again; ledger writes resume", metadata: ["ledger": "\(self.url)"]) }
+                    if wasDown { self.logger.notice("PostgreSQL answers again; ledger writes resume", metadata: ["ledger": "\(self.url)"]) }
                 }
                 attempt = 0
                 if try await self.shipSpilled() { continue }  // more to ship
