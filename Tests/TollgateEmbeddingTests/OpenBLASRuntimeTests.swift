@@ -12,4 +12,13 @@ import Testing
         #expect(OpenBLASRuntime.configuration.hasPrefix("OpenBLAS"))
         #expect(!OpenBLASRuntime.coreName.isEmpty)
     }
+
+    /// Debian 12's OpenBLAS runs generic SSE3 kernels on CPUs newer than itself (this CI's
+    /// Xeons among them); after `prepare()` the kernels must fit the CPU's flags.
+    @Test func replacesGenericKernelsOnACapableCPU() {
+        OpenBLASRuntime.prepare()
+        guard OpenBLASRuntime.suggestedCoreType(cpuFlags: OpenBLASRuntime.cpuFlags()) != nil else { return }
+        #expect(!OpenBLASRuntime.genericCores.contains(OpenBLASRuntime.coreName.lowercased()), "\(OpenBLASRuntime.coreName)")
+        #expect(OpenBLASRuntime.performanceWarning == nil)
+    }
 }

@@ -36,8 +36,10 @@ public final class LocalEmbedder: Embedder {
     /// - Throws: ``EmbeddingError`` with code ``EmbeddingError/Code/modelNotFound`` (naming the
     ///   missing file and ``setupCommand``) when the directory or a required file is missing.
     ///
-    /// Sets OpenBLAS to one thread per call (process-wide), so that each worker uses one core.
+    /// Sets OpenBLAS to one thread per call (process-wide), so that each worker uses one core,
+    /// and lets ``OpenBLASRuntime`` pick kernels that fit the CPU.
     public init(modelDirectory: String, modelName: String? = nil, threads: Int = 1, maxBatchTokens: Int = 1024) throws {
+        OpenBLASRuntime.prepare()
         let model = try SentenceModel(directory: modelDirectory)
         openblas_set_num_threads(1)
         self.model = model

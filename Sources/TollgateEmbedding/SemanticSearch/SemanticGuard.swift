@@ -145,6 +145,7 @@ struct TokenAlignment {
         let n = query.count / dimensions
         let m = entry.count / dimensions
         guard n > 0, m > 0 else { return }
+        OpenBLASRuntime.prepare()
         let a = query.map(Float.init)
         let b = entry.map(Float.init)
         var sims = [Float](repeating: 0, count: n * m)

@@ -75,6 +75,8 @@ public final class SemanticStore: @unchecked Sendable {
     private var changes = 0
     private var scores: [Float] = []
     private var queries: [Float] = []
+    /// The batched product before its transpose (``VectorIndex/scores(ofBatch:queryCount:into:scratch:)``).
+    private var batchScratch: [Float] = []
 
     /// `now`: seconds since 1970 (injected by tests).
     public init(
@@ -251,11 +253,15 @@ public final class SemanticStore: @unchecked Sendable {
         searches += group.count
         if group.count > 1 { batchedSearches += group.count }
         if scores.count < rows * group.count { scores = [Float](repeating: 0, count: rows * group.count) }
+        if group.count > 1, batchScratch.count < rows * group.count { batchScratch = [Float](repeating: 0, count: rows * group.count) }
         queries.removeAll(keepingCapacity: true)
         for (vector, _, _) in group { queries += vector }
         queries.withUnsafeBufferPointer { q in
             scores.withUnsafeMutableBufferPointer { s in
-                partition.index.scores(ofBatch: q.baseAddress!, queryCount: group.count, into: s.baseAddress!)
+                if group.count == 1 { return partition.index.scores(of: q.baseAddress!, into: s.baseAddress!) }
+                batchScratch.withUnsafeMutableBufferPointer { scratch in
+                    partition.index.scores(ofBatch: q.baseAddress!, queryCount: group.count, into: s.baseAddress!, scratch: scratch.baseAddress!)
+                }
             }
         }
         var hits: [Hit?] = []

@@ -206,6 +206,9 @@ final class LocalEmbedderSlot: Sendable {
         do {
             self.local = try LocalEmbedder(modelDirectory: config.modelDirectory, modelName: config.localModelName, threads: config.threads)
             self.unavailableReason = nil
+            if let upgrade = OpenBLASRuntime.upgrade {
+                logger.info("OpenBLAS kernels replaced: it ran generic ones on this CPU", metadata: ["from": "\(upgrade.from)", "to": "\(upgrade.to)"])
+            }
             if let warning = OpenBLASRuntime.performanceWarning { logger.warning("\(warning)") }
         } catch {
             self.local = nil

@@ -18,6 +18,7 @@ func runLookup(options: [String: String], modelDirectory: String) async throws {
         for _ in 0..<entries { index.append(randomUnitVector(dimensions, using: &generator)) }
         let queries = (0..<batch).flatMap { _ in randomUnitVector(dimensions, using: &generator) }
         var scores = [Float](repeating: 0, count: entries * batch)
+        var scratch = [Float](repeating: 0, count: entries * batch)
         let copy = [Float](repeating: 0.001, count: entries * dimensions)
         let rounds = max(20, 2_000_000 / entries)
 
@@ -34,7 +35,7 @@ func runLookup(options: [String: String], modelDirectory: String) async throws {
         let batched = medianSeconds(rounds: max(5, rounds / batch)) {
             queries.withUnsafeBufferPointer { q in
                 scores.withUnsafeMutableBufferPointer { s in
-                    index.scores(ofBatch: q.baseAddress!, queryCount: batch, into: s.baseAddress!)
+                    index.scores(ofBatch: q.baseAddress!, queryCount: batch, into: s.baseAddress!, scratch: &scratch)
                     for b in 0..<batch {
                         sink &+= Neighbours(scores: UnsafeBufferPointer(rebasing: s[b * entries..<(b + 1) * entries])).closeCount
                     }
@@ -42,7 +43,7 @@ func runLookup(options: [String: String], modelDirectory: String) async throws {
             }
         }
         let perBatchedLookup = batched / Double(batch)
-        log("entries \(entries): stream \(micro(stream)) µs, single \(micro(single)) µs, batched \(micro(perBatchedLookup)) µs/query (\(sink))")
+        log("OpenBLAS \(OpenBLASRuntime.coreName), entries \(entries): stream \(micro(stream)) µs, single \(micro(single)) µs, batched \(micro(perBatchedLookup)) µs/query (\(sink))")
         results.append([
             "entries": entries, "dimensions": dimensions, "matrix_bytes": entries * dimensions * 4,
             "stream_matrix_us": micro(stream), "single_lookup_us": micro(single),
@@ -72,6 +73,7 @@ func runLookup(options: [String: String], modelDirectory: String) async throws {
     }
     log("guard \(micro(guardTime)) µs per lookup (\(total > 0))")
     let report: [String: Any] = [
+        "openblas_core": OpenBLASRuntime.coreName, "openblas_upgraded_from": OpenBLASRuntime.upgrade?.from ?? "",
         "lookup": results,
         "guard_us_per_lookup": micro(guardTime),
         "guard_tokens": [query.tokenVectors.count / embedder.dimensions, entry.tokenVectors.count / embedder.dimensions],

@@ -83,7 +83,8 @@ func trials(
     // Each stored question's nearest other stored question, as the cache keeps at insert time.
     let storedFlat = stored.vectors.flatMap { $0 }
     var all = [Float](repeating: 0, count: n * n)
-    index.scores(ofBatch: storedFlat, queryCount: n, into: &all)
+    var scratch = [Float](repeating: 0, count: n * n)
+    index.scores(ofBatch: storedFlat, queryCount: n, into: &all, scratch: &scratch)
     var ownNeighbour = [Float](repeating: 0, count: n)
     for i in 0..<n {
         var best: Float = -1
@@ -91,7 +92,7 @@ func trials(
         ownNeighbour[i] = best
     }
     let askedFlat = asked.vectors.flatMap { $0 }
-    index.scores(ofBatch: askedFlat, queryCount: n, into: &all)
+    index.scores(ofBatch: askedFlat, queryCount: n, into: &all, scratch: &scratch)
     var result: [Trial] = []
     for q in 0..<n {
         let neighbours = all.withUnsafeBufferPointer { Neighbours(scores: UnsafeBufferPointer(rebasing: $0[q * n..<(q + 1) * n])) }
