@@ -14,7 +14,8 @@ public protocol LedgerStore: AnyObject, Sendable {
     var location: String { get }
     func report(_ query: LedgerReport.Query) async throws -> LedgerReport
     /// Spend since `sinceMs` summed per (key, team, user): what a restarted gateway's
-    /// in-process budgets start the day with.
+    /// in-process budgets start the day with. A (key, team, user) may come more than once
+    /// (PostgreSQL's rows and its spill file's); callers add them up.
     func spend(sinceMs: Int64) async throws -> [LedgerSpend]
     /// Spend per (key, team) since `sinceMs`, split at `splitMs` (spend spikes).
     func recentSpend(sinceMs: Int64, splitMs: Int64) async throws -> [LedgerRecentSpend]

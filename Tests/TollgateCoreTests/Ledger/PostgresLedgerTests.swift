@@ -148,6 +148,27 @@ struct PostgresLedgerTests {
         #expect(writer.rowsLost == 0)
     }
 
+    /// A replica restarted during an outage finds its last run's rows in the spill file: the
+    /// spend its budgets start from counts them with PostgreSQL's.
+    @Test func spendCountsRowsStillInTheSpillFile() async throws {
+        let database = try PostgresTestDatabase()
+        try database.create()
+        defer { database.drop() }
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let postgres = try PostgresLedger(url: database.url, spillPath: directory.file("spill.sqlite"), writeTimeout: Self.patient, logger: self.logger)
+        let written = LedgerRows([LedgerFixtures.entry(1, costNanodollars: 1_000), LedgerFixtures.entry(2, keyID: "key_b", costNanodollars: 20)], storeText: false)
+        let spilled = LedgerRows([LedgerFixtures.entry(3, costNanodollars: 300), LedgerFixtures.entry(4, timeMs: 1, costNanodollars: 5)], storeText: false)
+        try await postgres.withClient {
+            try await postgres.write(written, batch: 1)
+            try await postgres.spill(spilled, batch: 2)  // withClient ships nothing: the rows stay
+            #expect(try postgres.spilledRows() == 2)
+            var perKey: [String: Int64] = [:]
+            for row in try await postgres.spend(sinceMs: 1_000) { perKey[row.keyID ?? "", default: 0] += row.cost.nanos }
+            #expect(perKey == ["key_a": 1_300, "key_b": 20])  // the row before sinceMs is left out
+        }
+    }
+
     /// Polls `condition` every 20 ms until it holds or `seconds` pass (far beyond what it needs).
     static func waitUntil(seconds: Double = 300, _ condition: () async -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .seconds(seconds)

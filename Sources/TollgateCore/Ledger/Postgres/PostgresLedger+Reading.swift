@@ -13,7 +13,16 @@ extension PostgresLedger: LedgerStore {
         }
     }
 
+    /// Rows still in this process's spill file count too: a replica restarted during an outage
+    /// would otherwise start its budgets without them. The spill file is read first: a batch
+    /// shipped between the two reads is then counted twice (a budget closes early), never
+    /// missed (one overspends).
     public func spend(sinceMs: Int64) async throws -> [LedgerSpend] {
+        let spilled = try await self.spillFile.spend(sinceMs: sinceMs)
+        return try await self.storedSpend(sinceMs: sinceMs) + spilled
+    }
+
+    private func storedSpend(sinceMs: Int64) async throws -> [LedgerSpend] {
         let rows = try await self.client.query(
             """
             SELECT key_id, team, "user", CAST(sum(cost_nanos) AS BIGINT) FROM ledger_entry WHERE time_ms >= \(sinceMs)
