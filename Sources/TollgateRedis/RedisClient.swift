@@ -17,7 +17,8 @@ import Synchronization
 /// - no call waits longer than ``Configuration/commandTimeout`` for its reply
 ///   (``RedisError/timeout``), even if the server is stopped with SIGSTOP; the one
 ///   exception is a call made before the very first connect attempt finished, which waits
-///   for that attempt (at most ``Configuration/connectTimeout`` plus the handshake);
+///   for that attempt (at most ``Configuration/connectTimeout`` plus the handshake) and
+///   then has the whole command timeout for its reply;
 /// - a cancelled caller is resumed at once with ``RedisError/cancelled``; the reply is read
 ///   and discarded when it arrives.
 ///

@@ -132,11 +132,15 @@ struct RedisFailureTests {
 
     @Test func callsMadeBeforeRunWaitForTheFirstConnect() async throws {
         try await RedisServerProcess.withServer { server in
-            // The call's timeout runs from when it is made: generous, since on a loaded machine
-            // the task that calls run() may start late.
-            let redis = RedisClient(configuration: .init(url: try RedisURL(server.url), commandTimeout: .seconds(10)), logger: quietLogger)
+            // The task that calls run() may start late on a busy pool: a call made before it
+            // waits for the first connect, then has the whole command timeout for its reply.
+            let timeout = Duration.seconds(3)
+            let redis = RedisClient(configuration: .init(url: try RedisURL(server.url), commandTimeout: timeout), logger: quietLogger)
+            let clock = ContinuousClock()
+            let made = clock.now
             let early = Task { await outcome { try await redis.send(["ECHO", "early"]) } }
-            try await Task.sleep(for: .milliseconds(50))
+            // Start the client only once the call's own timeout is over.
+            try await Task.sleep(until: made + timeout + .milliseconds(500))
             let running = Task { try await redis.run() }
             #expect(try await early.value.get() == "early")
             redis.shutdown()

@@ -41,7 +41,16 @@ extension ConnectionLoop {
         switch self.openConnection() {
         case .success(let context):
             self.context = context
-            self.inbox.withLock { $0.link = .connected }
+            let firstConnect = !self.everConnected
+            let replyDeadline = monotonicNanoseconds() + self.commandTimeout
+            self.inbox.withLock { inbox in
+                inbox.link = .connected
+                // Calls made before the first connect waited for it (the task running the
+                // client may start late): their time to get a reply starts now.
+                if firstConnect {
+                    for request in inbox.requests { request.extendDeadline(to: replyDeadline) }
+                }
+            }
             self.reconnectDelay = 0
             if self.outageReported {
                 self.outageReported = false

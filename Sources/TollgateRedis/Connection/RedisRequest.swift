@@ -18,13 +18,22 @@ final class RedisRequest: Sendable {
     }
 
     let commands: [RedisCommand]
-    /// Monotonic nanoseconds after which the caller is failed with `timeout`.
-    let deadline: UInt64
+    private let deadlineNanoseconds: Atomic<UInt64>
     private let state = Mutex(State.pending)
 
     init(commands: [RedisCommand], deadline: UInt64) {
         self.commands = commands
-        self.deadline = deadline
+        self.deadlineNanoseconds = Atomic(deadline)
+    }
+
+    /// Monotonic nanoseconds after which the caller is failed with `timeout`.
+    var deadline: UInt64 {
+        self.deadlineNanoseconds.load(ordering: .relaxed)
+    }
+
+    /// Moves the deadline later (never earlier). For calls that waited for the first connect.
+    func extendDeadline(to deadline: UInt64) {
+        self.deadlineNanoseconds.max(deadline, ordering: .relaxed)
     }
 
     /// Installs the caller's continuation. Returns false if the request was already
