@@ -136,8 +136,7 @@ struct RedisFailureTests {
             // waits for the first connect, then has the whole command timeout for its reply.
             let timeout = Duration.seconds(3)
             let redis = RedisClient(configuration: .init(url: try RedisURL(server.url), commandTimeout: timeout), logger: quietLogger)
-            let clock = ContinuousClock()
-            let made = clock.now
+            let made = ContinuousClock.now
             let early = Task { await outcome { try await redis.send(["ECHO", "early"]) } }
             // Start the client only once the call's own timeout is over.
             try await Task.sleep(until: made + timeout + .milliseconds(500))
